@@ -1,0 +1,1 @@
+"""chainrule's engine: scalar reverse-mode automatic differentiation."""
