@@ -108,9 +108,8 @@ def _propagate_building_graph(nodes: Iterable[Value]) -> None:
         if rule is None:
             continue
         upstream = node._acc
-        args = (*node.parents, node)
-        for parent, partial in zip(node.parents, rule.partials):
-            parent._acc = _accumulate(parent._acc, upstream * partial(*args))
+        for parent, local in zip(node.parents, rule.local_derivatives_on_graph(node)):
+            parent._acc = _accumulate(parent._acc, upstream * local)
 
 
 def _accumulate(total: Any, contribution: Any) -> Any:
