@@ -9,6 +9,7 @@
 
 from autograd.backward import grad, topological_order
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.op import Op, define_op, define_variadic_op
 from autograd.ops import (
     cos,
@@ -28,6 +29,7 @@ from autograd.ops import (
 from autograd.value import Value
 
 __all__ = [
+    "GradcheckError",
     "Op",
     "Value",
     "cos",
@@ -37,11 +39,14 @@ __all__ = [
     "enable_grad",
     "exp",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "leaky_relu",
     "linear",
     "log",
     "no_grad",
+    "numerical_grad",
     "relu",
     "sigmoid",
     "sin",
