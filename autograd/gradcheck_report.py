@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -142,7 +143,9 @@ def _note_line(row: Row, several_outputs: bool) -> str:
     if not note:
         return ""
     where = f"output {row.output}, " if several_outputs else ""
-    return f"  {where}{row.wrt}: {note}"
+    return textwrap.fill(
+        f"{where}{row.wrt}: {note}", width=100, initial_indent="  ", subsequent_indent="    "
+    )
 
 
 def failure_note(row: Row) -> str:
