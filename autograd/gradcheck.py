@@ -82,8 +82,9 @@ def gradcheck(
 
     ``f`` takes one ``Value`` per input and returns a ``Value`` (or a list of them: each output's
     row of the Jacobian is checked). ``inputs`` is the point: a list of numbers, or of Values to
-    give the inputs labels. The leaves ``f`` receives are labelled ``x0, x1, ...`` unless
-    labelled so; ``f`` may relabel them, and the report uses the labels they end up with.
+    give the inputs labels. The leaves ``f`` receives are labelled ``x0, x1, ...`` (or with the
+    label of the Value given); ``f`` may relabel them, and the report uses the labels they end
+    up with.
 
     A derivative passes when ``|analytical - numerical| <= atol + rtol * |numerical|``. Returns
     True, or raises :class:`GradcheckError` with a table of every derivative, the failing rows

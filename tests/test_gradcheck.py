@@ -4,6 +4,7 @@ import itertools
 import math
 import re
 
+import numpy as np
 import pytest
 
 from autograd import (
@@ -75,6 +76,17 @@ def test_passes_a_correct_user_op():
         "softsign_ok", lambda x: x / (1 + abs(x)), lambda x, out: 1 / (1 + abs(x)) ** 2
     )
     assert gradcheck(lambda x: softsign(x), [-0.4])
+
+
+def test_leaves_grad_of_captured_values_alone():
+    weight = Value(0.7, label="weight")
+    assert gradcheck(lambda x: (x * weight).tanh(), [0.4])
+    assert weight.grad == 0.0
+
+
+def test_accepts_any_sequence_of_real_numbers():
+    assert gradcheck(lambda x, y: x * y, np.array([0.5, -2.0]))
+    assert gradcheck(lambda x: x, (3,))
 
 
 def test_error_is_an_assertion_error():
