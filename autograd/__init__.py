@@ -8,6 +8,7 @@
 """
 
 from autograd.backward import grad, topological_order
+from autograd.draw import draw_dot, render
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from autograd.op import Op, define_op
 from autograd.ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
@@ -18,6 +19,7 @@ __all__ = [
     "Value",
     "cos",
     "define_op",
+    "draw_dot",
     "enable_grad",
     "exp",
     "grad",
@@ -26,6 +28,7 @@ __all__ = [
     "log",
     "no_grad",
     "relu",
+    "render",
     "sigmoid",
     "sin",
     "softplus",

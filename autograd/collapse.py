@@ -131,7 +131,7 @@ def collapse_graph(
     for node in nodes:
         if node is not root:
             index = box_of[id(node)]
-            boxes[index].add(node.grad, parameter=id(node) in parameter_names)
+            boxes[index].add(float(node.grad), parameter=id(node) in parameter_names)
 
     edges: dict[tuple[int, int], None] = {}
     for node in nodes:

@@ -43,6 +43,11 @@ class GraphvizNotFoundError(RuntimeError):
 class GraphTooLargeError(ValueError):
     """The graph has more nodes than `max_nodes`; Graphviz would take too long to lay it out."""
 
+    def __init__(self, message: str, count: int, limit: int) -> None:
+        super().__init__(message)
+        self.count = count
+        self.limit = limit
+
 
 class ComputationGraph(graphviz.Digraph):
     """A `graphviz.Digraph` whose rendering explains how to install Graphviz when it is missing."""
@@ -128,7 +133,8 @@ def draw_dot(
             raise GraphTooLargeError(
                 f"the collapsed graph still has {len(collapsed.boxes) + 1} boxes, more than "
                 f"max_nodes={max_nodes}; collapse to fewer modules (e.g. collapse=1 or 2) or "
-                f"raise max_nodes"
+                f"raise max_nodes",
+                len(collapsed.boxes) + 1, max_nodes,
             )
         _draw_collapsed(dot, nodes, names, collapsed, wanted, precision, show_grad, color_by,
                         grad_range, rankdir)
@@ -138,7 +144,8 @@ def draw_dot(
                 f"the graph has {len(nodes)} values, more than max_nodes={max_nodes}; Graphviz "
                 f"would take very long to lay it out and the drawing would be unreadable. Pass "
                 f"collapse=True (with params=model.named_parameters()) to draw one box per "
-                f"module, or a higher max_nodes (e.g. max_nodes={_round_up(len(nodes))})"
+                f"module, or a higher max_nodes (e.g. max_nodes={_round_up(len(nodes))})",
+                len(nodes), max_nodes,
             )
         _draw_values(dot, nodes, names, wanted, precision, show_grad, color_by, grad_range,
                      rankdir)
@@ -231,6 +238,11 @@ def _round_up(count: int) -> int:
     return -(-count // step) * step
 
 
+def _grad(node: Any) -> float:
+    """The gradient as a float (after backward(create_graph=True) it is a Value)."""
+    return float(node.grad)
+
+
 def _display_name(node: Any, names: dict[int, str]) -> str:
     return names.get(id(node)) or node.label
 
@@ -285,23 +297,23 @@ def _value_fields(node: Any, name: str, precision: int, show_grad: bool) -> list
     fields = [name] if name else []
     fields.append(f"data {format_number(node.data, precision)}")
     if show_grad:
-        fields.append(f"grad {format_number(node.grad, precision)}")
+        fields.append(f"grad {format_number(_grad(node), precision)}")
     return fields
 
 
 def _draw_values(dot, nodes, names, wanted, precision, show_grad, color_by, grad_range,
                  rankdir) -> None:
     highlighted, _ = _resolve_highlight(wanted, nodes, names)
-    colors = _colors((n.grad for n in nodes), grad_range) if color_by == "grad" else None
+    colors = _colors((_grad(n) for n in nodes), grad_range) if color_by == "grad" else None
     if colors is not None:
         _add_legend(dot, colors.legend("grad, log scale", show_nonfinite=_any_nonfinite(
-            n.grad for n in nodes)))
+            _grad(n) for n in nodes)))
     index = {id(node): i for i, node in enumerate(nodes)}
     for i, node in enumerate(nodes):
         name = _display_name(node, names)
         attrs = {"shape": "record", "style": "filled"}
         if colors is not None:
-            attrs.update(fillcolor=colors.fill(node.grad), fontcolor=colors.font(node.grad))
+            attrs.update(fillcolor=colors.fill(_grad(node)), fontcolor=colors.font(_grad(node)))
         else:
             attrs["fillcolor"] = PARAMETER_FILL if id(node) in names else VALUE_FILL
         if id(node) in highlighted:
