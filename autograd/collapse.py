@@ -10,7 +10,8 @@ one pass over the graph in topological order:
   "other operations" value;
 - a leaf that is not a parameter goes to the "inputs" box if it has a label or several boxes use
   it; otherwise (typically a constant) it joins the box using it;
-- the root is drawn on its own, as the value everything flows to.
+- the root is drawn on its own, as the value everything flows to, with any unlabelled constants
+  only it uses.
 """
 
 from __future__ import annotations
@@ -120,18 +121,16 @@ def collapse_graph(
                 if previous != box_of[key]:
                     leaf_user_box[id(parent)] = -1
 
-    for parent in root.parents:
-        if id(parent) in pending_leaves and id(parent) not in leaf_user_box:
-            leaf_user_box[id(parent)] = -1  # used by the root only: an input of the drawing
     for key, leaf in pending_leaves.items():
-        user_box = -1 if leaf.label else leaf_user_box.get(key, -1)
+        if key not in leaf_user_box and not leaf.label:
+            continue  # an unlabelled constant only the root uses: drawn as part of the root
+        user_box = -1 if leaf.label else leaf_user_box[key]
         box_of[key] = user_box if user_box >= 0 else box_index(INPUTS, "inputs")
 
     boxes, box_of = _in_reading_order(boxes, box_of)
     for node in nodes:
-        if node is not root:
-            index = box_of[id(node)]
-            boxes[index].add(float(node.grad), parameter=id(node) in parameter_names)
+        if id(node) in box_of:
+            boxes[box_of[id(node)]].add(float(node.grad), parameter=id(node) in parameter_names)
 
     edges: dict[tuple[int, int], None] = {}
     for node in nodes:
@@ -142,7 +141,7 @@ def collapse_graph(
             parent_box = box_of[id(parent)]
             if parent_box != child_box:
                 edges[(parent_box, child_box)] = None
-    root_edges = list(dict.fromkeys(box_of[id(p)] for p in root.parents))
+    root_edges = list(dict.fromkeys(box_of[id(p)] for p in root.parents if id(p) in box_of))
     return CollapsedGraph(boxes, list(edges), root_edges, box_of)
 
 
