@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
 from .atomic_file import write_atomically
-from .collapse import CollapsedGraph, collapse_graph
+from .collapse import Box, CollapsedGraph, collapse_graph
 from .colors import GradientColors
 from .dot_text import format_number, plain_label, record_field
 
-DEFAULT_MAX_NODES = 400
+DEFAULT_MAX_NODES = 1000  # dot lays out 1,000 values in about a second, 3,000 in 20 s
 RANKDIRS = ("LR", "TB", "RL", "BT")
+PNG_DPI = 150  # Graphviz's default 96 dpi looks blurred on today's screens
 FORMATS_BY_EXTENSION = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 FONT = "Helvetica,Arial,sans-serif"
@@ -52,29 +55,40 @@ class GraphTooLargeError(ValueError):
 class ComputationGraph(graphviz.Digraph):
     """A `graphviz.Digraph` whose rendering explains how to install Graphviz when it is missing."""
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - same as graphviz's
-        with _explain_missing_graphviz():
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_graphviz_errors():
             return super().pipe(*args, **kwargs)
 
-    def render(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - same as graphviz's
-        with _explain_missing_graphviz():
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_graphviz_errors():
             return super().render(*args, **kwargs)
 
 
-class _explain_missing_graphviz:
-    def __enter__(self) -> None:
-        return None
+@contextlib.contextmanager
+def _explain_graphviz_errors() -> Iterator[None]:
+    try:
+        yield
+    except graphviz.ExecutableNotFound as error:
+        raise GraphvizNotFoundError(
+            "Graphviz's `dot` program was not found on PATH; it is needed to render drawings "
+            "(SVG, PNG, PDF).\n" + INSTALL_GRAPHVIZ
+        ) from error
+    except subprocess.CalledProcessError as error:
+        stderr = error.stderr.decode(errors="replace") if error.stderr else ""
+        raise RuntimeError(f"Graphviz failed to render the drawing: {stderr.strip()}") from error
 
-    def __exit__(self, kind, error, traceback) -> None:
-        if isinstance(error, graphviz.ExecutableNotFound):
-            raise GraphvizNotFoundError(
-                "Graphviz's `dot` program was not found on PATH; it is needed to render "
-                "drawings (SVG, PNG, PDF).\n" + INSTALL_GRAPHVIZ
-            ) from error
-        if isinstance(error, subprocess.CalledProcessError):
-            stderr = error.stderr.decode(errors="replace") if error.stderr else ""
-            message = f"Graphviz failed to render the drawing: {stderr.strip()}"
-            raise RuntimeError(message) from error
+
+@dataclass(frozen=True)
+class _Options:
+    """The drawing options every node needs, checked."""
+
+    rankdir: str
+    precision: int
+    show_grad: bool
+    color_by: str | None
+    grad_range: tuple[float, float] | None
+    names: dict[int, str]  # id(parameter) -> its name
+    highlight: list[Any]
 
 
 def draw_dot(
@@ -104,9 +118,17 @@ def draw_dot(
     """
     nodes = _graph_of(root)
     _check_options(format, rankdir, precision, color_by, max_nodes)
-    names = _parameter_names(params)
     depth = _collapse_depth(collapse)
-    wanted = list(highlight) if not isinstance(highlight, (str, bytes)) else [highlight]
+    options = _Options(
+        rankdir=rankdir,
+        precision=precision,
+        show_grad=show_grad,
+        color_by=color_by,
+        grad_range=grad_range,
+        names=_parameter_names(params),
+        highlight=[highlight] if isinstance(highlight, str) or hasattr(highlight, "grad")
+        else list(highlight),
+    )
 
     dot = ComputationGraph(
         name="computation graph",
@@ -123,12 +145,12 @@ def draw_dot(
         edge_attr={"color": "#666666", "arrowsize": "0.7", "penwidth": "1.1"},
     )
     if collapse is not False:
-        if not names:
+        if not options.names:
             raise ValueError(
                 "collapse needs the parameters' names to find the modules: pass "
                 "params=model.named_parameters()"
             )
-        collapsed = collapse_graph(nodes, names, depth)
+        collapsed = collapse_graph(nodes, options.names, depth)
         if len(collapsed.boxes) + 1 > max_nodes:
             raise GraphTooLargeError(
                 f"the collapsed graph still has {len(collapsed.boxes) + 1} boxes, more than "
@@ -136,8 +158,7 @@ def draw_dot(
                 f"raise max_nodes",
                 len(collapsed.boxes) + 1, max_nodes,
             )
-        _draw_collapsed(dot, nodes, names, collapsed, wanted, precision, show_grad, color_by,
-                        grad_range, rankdir)
+        _draw_collapsed(dot, nodes, collapsed, options)
     else:
         if len(nodes) > max_nodes:
             raise GraphTooLargeError(
@@ -147,16 +168,18 @@ def draw_dot(
                 f"module, or a higher max_nodes (e.g. max_nodes={_round_up(len(nodes))})",
                 len(nodes), max_nodes,
             )
-        _draw_values(dot, nodes, names, wanted, precision, show_grad, color_by, grad_range,
-                     rankdir)
+        _draw_values(dot, nodes, options)
     return dot
 
 
-def render(root: Any, path: str | os.PathLike[str], **options: Any) -> str:
+def render(
+    root: Any, path: str | os.PathLike[str], *, dpi: int = PNG_DPI, **options: Any
+) -> str:
     """Draw the graph under `root` and write it to `path`; returns the path written.
 
-    The format comes from the extension: .svg, .png, .pdf, or .dot/.gv for the DOT source
-    (which needs no Graphviz). The file is replaced atomically. `options` are `draw_dot`'s.
+    The format comes from the extension: .svg, .png (at `dpi` dots per inch), .pdf, or .dot/.gv
+    for the DOT source (which needs no Graphviz). The file is replaced atomically. `options`
+    are `draw_dot`'s.
     """
     target = Path(path)
     extension = target.suffix.lower()
@@ -173,6 +196,10 @@ def render(root: Any, path: str | os.PathLike[str], **options: Any) -> str:
             f"({file_format}); drop format= or change the extension"
         )
     dot = draw_dot(root, format="svg" if file_format == "dot" else file_format, **options)
+    if file_format == "png":
+        if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 1200:
+            raise ValueError(f"dpi must be an int from 10 to 1200, got {dpi!r}")
+        dot.graph_attr["dpi"] = str(dpi)
     content = dot.source.encode() if file_format == "dot" else dot.pipe(format=file_format)
     write_atomically(target, content)
     return os.fspath(path)
@@ -282,32 +309,29 @@ def _emphasis() -> dict[str, str]:
     return {"color": HIGHLIGHT, "penwidth": "3.5"}
 
 
-def _colors(nodes_grads: Iterable[float], grad_range, signed: bool = True) -> GradientColors:
-    low, high = grad_range if grad_range is not None else (None, None)
-    return GradientColors(nodes_grads, signed=signed, low=low, high=high)
+def _colors(grads: Iterable[float], options: _Options, signed: bool = True) -> GradientColors:
+    low, high = options.grad_range if options.grad_range is not None else (None, None)
+    return GradientColors(grads, signed=signed, low=low, high=high)
 
 
-def _record(fields: list[str], rankdir: str) -> str:
-    body = " | ".join(record_field(f) for f in fields)
-    # Record fields stack across the rank direction; braces turn them to run along LR/RL ranks.
-    return graphviz.nohtml("{ " + body + " }" if rankdir in ("LR", "RL") else body)
-
-
-def _value_fields(node: Any, name: str, precision: int, show_grad: bool) -> list[str]:
+def _value_record(node: Any, name: str, options: _Options) -> str:
     fields = [name] if name else []
-    fields.append(f"data {format_number(node.data, precision)}")
-    if show_grad:
-        fields.append(f"grad {format_number(_grad(node), precision)}")
-    return fields
+    fields.append(f"data {format_number(node.data, options.precision)}")
+    if options.show_grad:
+        fields.append(f"grad {format_number(_grad(node), options.precision)}")
+    body = " | ".join(record_field(field) for field in fields)
+    # Record fields stack across the rank direction; braces turn them to run along LR/RL ranks.
+    return graphviz.nohtml("{ " + body + " }" if options.rankdir in ("LR", "RL") else body)
 
 
-def _draw_values(dot, nodes, names, wanted, precision, show_grad, color_by, grad_range,
-                 rankdir) -> None:
-    highlighted, _ = _resolve_highlight(wanted, nodes, names)
-    colors = _colors((_grad(n) for n in nodes), grad_range) if color_by == "grad" else None
-    if colors is not None:
-        _add_legend(dot, colors.legend("grad, log scale", show_nonfinite=_any_nonfinite(
-            _grad(n) for n in nodes)))
+def _draw_values(dot: graphviz.Digraph, nodes: list[Any], options: _Options) -> None:
+    names = options.names
+    highlighted, _ = _resolve_highlight(options.highlight, nodes, names)
+    colors = None
+    if options.color_by == "grad":
+        grads = [_grad(node) for node in nodes]
+        colors = _colors(grads, options)
+        _add_legend(dot, colors.legend("grad, log scale", show_nonfinite=_any_nonfinite(grads)))
     index = {id(node): i for i, node in enumerate(nodes)}
     for i, node in enumerate(nodes):
         name = _display_name(node, names)
@@ -318,8 +342,7 @@ def _draw_values(dot, nodes, names, wanted, precision, show_grad, color_by, grad
             attrs["fillcolor"] = PARAMETER_FILL if id(node) in names else VALUE_FILL
         if id(node) in highlighted:
             attrs.update(_emphasis())
-        dot.node(f"v{i}", _record(_value_fields(node, name, precision, show_grad), rankdir),
-                 **attrs)
+        dot.node(f"v{i}", _value_record(node, name, options), **attrs)
         if node.parents:
             op_id = f"v{i}_op"
             dot.node(op_id, plain_label(node.op or "?"), shape="ellipse", style="filled",
@@ -330,26 +353,27 @@ def _draw_values(dot, nodes, names, wanted, precision, show_grad, color_by, grad
             dot.edge(op_id, f"v{i}")
 
 
-def _draw_collapsed(dot, nodes, names, collapsed: CollapsedGraph, wanted, precision, show_grad,
-                    color_by, grad_range, rankdir) -> None:
+def _draw_collapsed(
+    dot: graphviz.Digraph, nodes: list[Any], collapsed: CollapsedGraph, options: _Options
+) -> None:
     root = nodes[-1]
     highlighted, chosen_boxes = _resolve_highlight(
-        wanted, nodes, names, (box.name for box in collapsed.boxes)
+        options.highlight, nodes, options.names, (box.name for box in collapsed.boxes)
     )
     for key in highlighted:
         if key in collapsed.box_of:
             chosen_boxes.add(collapsed.boxes[collapsed.box_of[key]].name)
     norms = [box.grad_norm for box in collapsed.boxes]
     colors = None
-    if color_by == "grad":
-        colors = _colors(norms, grad_range, signed=False)
+    if options.color_by == "grad":
+        colors = _colors(norms, options, signed=False)
         _add_legend(dot, colors.legend("gradient norm per box, log scale",
                                        show_nonfinite=_any_nonfinite(norms)))
 
     for i, box in enumerate(collapsed.boxes):
         lines = [box.name, _box_counts(box)]
-        if show_grad:
-            lines.append(f"grad norm {format_number(box.grad_norm, precision)}")
+        if options.show_grad:
+            lines.append(f"grad norm {format_number(box.grad_norm, options.precision)}")
         attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": BOX_FILL,
                  "margin": "0.15,0.08"}
         if box.kind != "module":
@@ -361,11 +385,11 @@ def _draw_collapsed(dot, nodes, names, collapsed: CollapsedGraph, wanted, precis
             attrs.update(_emphasis())
         dot.node(f"m{i}", plain_label("\n".join(lines)), **attrs)
 
-    name = _display_name(root, names) or "root"
+    name = _display_name(root, options.names) or "root"
     attrs = {"shape": "record", "style": "filled", "fillcolor": VALUE_FILL}
     if id(root) in highlighted:
         attrs.update(_emphasis())
-    dot.node("root", _record(_value_fields(root, name, precision, show_grad), rankdir), **attrs)
+    dot.node("root", _value_record(root, name, options), **attrs)
     dot.attr(ranksep="1.0", ordering="out")
     dot.edge_attr.update(color="#8a8a8a", penwidth="0.9")
     for source, target in sorted(collapsed.edges):
@@ -382,7 +406,7 @@ def _any_nonfinite(grads: Iterable[float]) -> bool:
     return not all(math.isfinite(g) for g in grads)
 
 
-def _box_counts(box) -> str:
+def _box_counts(box: Box) -> str:
     values = f"{box.values} value{'s' if box.values != 1 else ''}"
     if box.kind != "module":
         return values

@@ -336,6 +336,24 @@ def test_render_takes_the_format_from_the_extension(tmp_path, name, magic):
     assert os.listdir(tmp_path) == [name]  # no temporary file left behind
 
 
+def test_render_png_resolution(tmp_path):
+    import struct
+
+    widths = []
+    for dpi in (72, 144):
+        path = tmp_path / f"g{dpi}.png"
+        render(lecture_neuron(), path, dpi=dpi)
+        widths.append(struct.unpack(">I", path.read_bytes()[16:20])[0])  # IHDR width
+    assert 1.9 < widths[1] / widths[0] < 2.1
+    with pytest.raises(ValueError, match="dpi"):
+        render(lecture_neuron(), tmp_path / "g.png", dpi=0)
+
+
+def test_a_notebook_shows_the_drawing_inline():
+    bundle = draw_dot(lecture_neuron())._repr_mimebundle_()
+    assert "x1*w1 + x2*w2" in bundle["image/svg+xml"]
+
+
 def test_render_dot_writes_the_source(tmp_path):
     o = lecture_neuron()
     path = tmp_path / "g.dot"
