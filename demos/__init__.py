@@ -1,0 +1,1 @@
+"""Runnable demonstrations of chainrule (`python -m demos.<name>`); not installed with the package."""
