@@ -1,1 +1,1 @@
-"""Runnable demonstrations of chainrule (`python -m demos.<name>`); not installed with the package."""
+"""Runnable demonstrations of chainrule (`python -m demos.NAME`); not part of the package."""

@@ -66,9 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     for name, default in DEFAULTS.items():
         parser.add_argument(f"--{name}", type=float, default=default, help=f"default {default!r}")
-    parser.add_argument(
-        "--digits", type=int, default=4, help="decimal places printed (default 4)"
-    )
+    parser.add_argument("--digits", type=int, default=4, help="decimal places printed (default 4)")
     args = parser.parse_args(argv)
     if args.digits < 0:
         parser.error("--digits must be 0 or more")

@@ -125,7 +125,7 @@ def _bin_dir(tmp_path: Path, leave_out: re.Pattern[str]) -> Path:
     return bin_dir
 
 
-def _run(args: list[str], path: Path | str | None = None, **env: str) -> subprocess.CompletedProcess:
+def _run(args: list[str], path: Path | None = None, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINRULE_")}
     full_env["CHAINRULE_NO_AUTO_INSTALL"] = "1"
     if path is not None:
