@@ -32,7 +32,8 @@ chainrule_setup test
 if [ "$with_torch" -eq 1 ]; then
     have_torch="$("$CR_PY" -c 'import importlib.metadata as m; print(m.version("torch"))' \
         2>/dev/null || true)"
-    if [ "$have_torch" = "${TORCH_SPEC#torch==}" ]; then
+    # Compare without the local version label: the CPU wheel calls itself "2.13.0+cpu".
+    if [ "${have_torch%%+*}" = "${TORCH_SPEC#torch==}" ]; then
         cr_step "PyTorch: $have_torch (for the oracle tests)"
     else
         cr_step "PyTorch: installing $TORCH_SPEC into .venv (for the oracle tests)"
