@@ -12,9 +12,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 TORCH_SPEC="torch==2.13.0"
 
 with_torch=0
-if [ -n "${CI:-}" ]; then
-    with_torch=1
-fi
+case "${CI:-}" in
+    '' | false | 0) ;;
+    *) with_torch=1 ;;
+esac
 pytest_args=()
 for arg in "$@"; do
     if [ "$arg" = "--with-torch" ]; then
