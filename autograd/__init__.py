@@ -8,7 +8,7 @@
 """
 
 from autograd.backward import grad, topological_order
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from autograd.op import Op, define_op, define_variadic_op
 from autograd.ops import (
     cos,
@@ -33,6 +33,7 @@ __all__ = [
     "cos",
     "define_op",
     "define_variadic_op",
+    "detect_anomaly",
     "dot",
     "enable_grad",
     "exp",
