@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .draw import (
@@ -102,15 +102,8 @@ def drawing_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `python -m autograd` parser with its subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="python -m autograd",
-        description="chainrule's command line: look at computation graphs and their gradients.",
-        epilog='e.g. python -m autograd draw "tanh(x*w + b)" x=2 w=-3 b=6.88 -o graph.svg',
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
+def add_draw_command(commands: Any) -> None:
+    """Register `draw` on the subcommands of the top-level parser."""
     draw = commands.add_parser(
         "draw", help="draw an expression's computation graph with values and gradients",
         description=DRAW_DESCRIPTION, epilog=DRAW_EPILOG,
@@ -121,6 +114,24 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where to write the drawing (.svg .png .pdf .dot .gv)")
     add_drawing_arguments(draw)
     draw.set_defaults(run=run_draw, parser=draw)
+
+
+# Each registers one subcommand; its parser's defaults name the function to run (`run`) and the
+# subcommand's parser (`parser`, for errors).
+COMMANDS: list[Callable[[Any], None]] = [add_draw_command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `python -m autograd` parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m autograd",
+        description="chainrule's command line: look at computation graphs and their gradients.",
+        epilog='e.g. python -m autograd draw "tanh(x*w + b)" x=2 w=-3 b=6.88 -o graph.svg',
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    for add_command in COMMANDS:
+        add_command(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,11 +40,9 @@ class ExpressionError(ValueError):
 
     def __init__(self, message: str, text: str = "", start: int | None = None,
                  end: int | None = None) -> None:
-        self.message = message
-        self.text = text
-        self.start = start
-        self.end = end if end is not None and start is not None and end > start else (
-            None if start is None else start + 1)
+        if start is not None and (end is None or end <= start):
+            end = start + 1
+        self.message, self.text, self.start, self.end = message, text, start, end
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -81,7 +80,7 @@ class Expression:
         if missing:
             raise ExpressionError(f"no value bound to {', '.join(missing)}")
         leaves = {name: autograd.Value(bindings[name], label=name) for name in self.names}
-        result = _Evaluator(self.text, leaves).visit(self.tree)
+        result = _evaluate(self.tree, leaves)
         return result if isinstance(result, autograd.Value) else autograd.Value(result)
 
 
@@ -123,7 +122,7 @@ def parse_expression(text: str, bound: Collection[str] | None = None) -> Express
 def parse_binding(argument: str) -> tuple[str, float]:
     """Parse a `name=number` command-line binding such as `w=-3` or `b=6.88`."""
     name, equals, number = argument.partition("=")
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name.strip())  # as Python normalises identifiers
     if not equals:
         raise ExpressionError(f"{argument!r} is not a binding: write NAME=NUMBER, e.g. x=2")
     if not name.isidentifier() or keyword.iskeyword(name):
@@ -294,50 +293,44 @@ def _describe(node: ast.AST) -> str:
     return _DESCRIPTIONS.get(type(node), f"{type(node).__name__} is")
 
 
-class _Evaluator:
-    """Computes a validated tree: names are the given leaves, number-only parts fold to numbers.
+def _evaluate(tree: ast.expr, leaves: Mapping[str, Any]) -> Any:
+    """Compute a validated tree: names are the given leaves, number-only parts fold to numbers.
 
-    Iterative (post-order with an explicit stack), so deep nesting cannot hit Python's
-    recursion limit.
+    Post-order with an explicit stack, so deep nesting cannot hit Python's recursion limit.
     """
+    results: dict[int, Any] = {}
+    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
+    while stack:
+        node, operands_done = stack.pop()
+        operands = _operands(node)
+        if not operands_done and operands:
+            stack.append((node, True))
+            stack.extend((operand, False) for operand in reversed(operands))
+            continue
+        results[id(node)] = _apply(node, [results.pop(id(o)) for o in operands], leaves)
+    return results[id(tree)]
 
-    def __init__(self, text: str, leaves: Mapping[str, Any]) -> None:
-        self.text = text
-        self.leaves = leaves
 
-    def visit(self, tree: ast.expr) -> Any:
-        results: dict[int, Any] = {}
-        stack: list[tuple[ast.expr, bool]] = [(tree, False)]
-        while stack:
-            node, operands_done = stack.pop()
-            operands = _operands(node)
-            if not operands_done and operands:
-                stack.append((node, True))
-                stack.extend((operand, False) for operand in reversed(operands))
-                continue
-            results[id(node)] = self.apply(node, [results.pop(id(o)) for o in operands])
-        return results[id(tree)]
-
-    def apply(self, node: ast.expr, operands: list[Any]) -> Any:
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return self.leaves[node.id]
-        if isinstance(node, ast.UnaryOp):
-            return -operands[0]
-        if isinstance(node, ast.BinOp):
-            left, right = operands
-            operation = BINARY_OPERATORS[type(node.op)]
-            if not isinstance(left, autograd.Value) and not isinstance(right, autograd.Value):
-                # Through a Value for the engine's IEEE arithmetic (1/0 = inf, no OverflowError).
-                return operation(autograd.Value(left), right).data
-            return operation(left, right)
-        if isinstance(node, ast.Call):
-            assert isinstance(node.func, ast.Name)
-            if node.func.id == "abs":
-                return abs(operands[0])
-            return getattr(autograd, node.func.id)(*operands)
-        raise AssertionError(f"unvalidated node {type(node).__name__}")  # pragma: no cover
+def _apply(node: ast.expr, operands: list[Any], leaves: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return leaves[node.id]
+    if isinstance(node, ast.UnaryOp):
+        return -operands[0]
+    if isinstance(node, ast.BinOp):
+        left, right = operands
+        operation = BINARY_OPERATORS[type(node.op)]
+        if not isinstance(left, autograd.Value) and not isinstance(right, autograd.Value):
+            # Through a Value for the engine's IEEE arithmetic (1/0 = inf, no OverflowError).
+            return operation(autograd.Value(left), right).data
+        return operation(left, right)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        if node.func.id == "abs":
+            return abs(operands[0])
+        return getattr(autograd, node.func.id)(*operands)
+    raise AssertionError(f"unvalidated node {type(node).__name__}")  # pragma: no cover
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:
