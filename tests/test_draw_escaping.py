@@ -99,3 +99,21 @@ def test_any_label_renders_literally(labels):
     ids = {id(node): f"v{i}" for i, node in enumerate(root.graph())}
     for value in values:
         assert drawn_label(drawing.nodes[ids[id(value)]].texts) == value.label
+
+
+def test_op_names_render_literally():
+    from autograd import Op
+
+    odd = Op('f|{x}<y>"\\ & z', lambda x: 2 * x, (lambda x, out: 2.0,))
+    y = odd.apply(Value(1.0, label="x"))
+    drawing = read_svg(draw_dot(y).pipe(format="svg"))
+    assert drawing.nodes["v1_op"].texts == ['f|{x}<y>"\\ & z']
+
+
+def test_module_box_names_render_literally():
+    w = Value(2.0)
+    y = w * 3.0
+    y.backward()
+    dot = draw_dot(y, params=[('a"b\\c|{d}.w', w)], collapse=True)
+    boxes = [n for i, n in read_svg(dot.pipe(format="svg")).nodes.items() if i.startswith("m")]
+    assert [box.texts[0] for box in boxes] == ['a"b\\c|{d}']
