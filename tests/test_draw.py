@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+import xml.etree.ElementTree as ET
 from collections import Counter
 
 import graphviz
 import pytest
-from svg_reading import node_center, read_svg
+from svg_reading import SVG, node_center, read_svg
 
 import autograd
 from autograd import Value, draw_dot, render
@@ -128,20 +129,14 @@ def test_rankdir_sets_the_direction_of_flow(rankdir, axis, root_is_max):
     assert texts == ["o", "data 0.7071", "grad 1.0000"]
 
 
-def test_records_run_left_to_right_in_every_direction():
-    o = lecture_neuron()
-    for rankdir in ("LR", "TB"):
-        svg = svg_of(o, rankdir=rankdir)
-        root = read_svg(svg).nodes["v0"]
-        assert root.texts[0] == "x1"
-        import xml.etree.ElementTree as ET
-
-        xs = []
-        for group in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
-            title = group.find("{http://www.w3.org/2000/svg}title")
-            if title is not None and title.text == "v0":
-                xs = [float(t.get("x")) for t in group.iter("{http://www.w3.org/2000/svg}text")]
-        assert xs == sorted(xs) and len(set(xs)) == 3
+@pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
+def test_records_run_left_to_right_in_every_direction(rankdir):
+    svg = svg_of(lecture_neuron(), rankdir=rankdir)
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        if title is not None and title.text == "v0":
+            placed = [(float(t.get("x")), t.text) for t in group.iter(f"{SVG}text")]
+    assert [text for _, text in sorted(placed)] == ["x1", "data 2.0000", "grad -1.5000"]
 
 
 def test_unlabelled_values_show_data_and_grad_only():
