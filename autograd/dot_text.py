@@ -36,7 +36,8 @@ def _escape_line(line: str, specials: frozenset[str]) -> str:
             out.append("\\" + char)
         elif char == " ":
             # Graphviz trims a field's edges and merges runs of spaces; an entity survives both.
-            plain = 0 < i < last and line[i - 1] != " "
+            # Graphviz 2.42 also drops a space that follows a non-ASCII character ("é 0").
+            plain = 0 < i < last and line[i - 1] != " " and line[i - 1].isascii()
             out.append(" " if plain else "&#32;")
         elif ord(char) < 0x20 or ord(char) == 0x7F:
             out.append(_escape_line(_visible(char), specials))
