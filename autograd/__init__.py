@@ -8,7 +8,8 @@
 """
 
 from autograd.backward import grad, topological_order
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from autograd.draw import draw_dot, render
+from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.op import Op, define_op, define_variadic_op
 from autograd.ops import (
@@ -35,7 +36,9 @@ __all__ = [
     "cos",
     "define_op",
     "define_variadic_op",
+    "detect_anomaly",
     "dot",
+    "draw_dot",
     "enable_grad",
     "exp",
     "grad",
@@ -48,6 +51,7 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "relu",
+    "render",
     "sigmoid",
     "sin",
     "softplus",

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from autograd.anomaly import propagate_checking
+from autograd.grad_mode import grad_mode
 from autograd.value import Value
 
 _creation_order = attrgetter("_order")
@@ -72,6 +74,8 @@ def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
         root._acc = grad
         if create_graph:
             _propagate_building_graph(nodes)
+        elif grad_mode.anomaly:
+            propagate_checking(nodes)
         else:
             for node in nodes:
                 rule = node.rule

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
-from autograd.grad_mode import grad_mode
+from autograd.anomaly import check_new_node
+from autograd.grad_mode import ANOMALY_CHECKS, grad_mode
 from autograd.ieee import FLOAT_ERRORS, call_ieee
 from autograd.value import Value, _creation_counter
 
@@ -255,7 +256,8 @@ def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
-    if grad_mode.enabled:
+    recording = grad_mode.enabled
+    if recording:
         node.parents = parents
         node.rule = op
     else:
@@ -263,6 +265,8 @@ def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
         node.rule = None
     node._acc = None
     node._order = next(_creation_counter)
+    if recording is ANOMALY_CHECKS and op is not None:
+        check_new_node(node)
     return node
 
 
@@ -308,7 +312,8 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             node.data = data
             node.grad = 0.0
             node.label = ""
-            if mode.enabled:
+            recording = mode.enabled
+            if recording:
                 node.parents = (x,)
                 node.rule = op
             else:
@@ -316,6 +321,8 @@ def _make_apply(op: Op) -> Callable[..., Any]:
                 node.rule = None
             node._acc = None
             node._order = next_order()
+            if recording is ANOMALY_CHECKS:
+                check_new_node(node)
             return node
 
         return apply_unary
@@ -343,7 +350,8 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             node.data = data
             node.grad = 0.0
             node.label = ""
-            if mode.enabled:
+            recording = mode.enabled
+            if recording:
                 node.parents = (x, y)
                 node.rule = op
             else:
@@ -351,6 +359,8 @@ def _make_apply(op: Op) -> Callable[..., Any]:
                 node.rule = None
             node._acc = None
             node._order = next_order()
+            if recording is ANOMALY_CHECKS:
+                check_new_node(node)
             return node
 
         return apply_binary

@@ -1,0 +1,1 @@
+"""chainrule's benchmark against micrograd and a hand-written floor: python -m bench."""

@@ -1,0 +1,216 @@
+"""Run the benchmark: python -m bench [--quick] [--json PATH].
+
+Everything runs in this one process, interleaved and repeated; the table reports medians and
+ratios, and the same numbers go to a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+from bench import graphs
+from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
+
+DEFAULT_JSON = os.path.join(os.path.dirname(__file__), "results", "latest.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, small graphs (a check)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs of each workload")
+    parser.add_argument("--json", default=DEFAULT_JSON, help="where to write the results")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (2 if args.quick else 7)
+    chain_length = 20_000 if args.quick else 1_000_000
+
+    results: dict[str, Any] = {"machine": machine(), "repeats": repeats}
+    results["moons_step"] = moons_step(repeats)
+    results["throughput"] = throughput(repeats)
+    results["memory"] = memory_per_node()
+    results["depth_and_width"] = depth_and_width(chain_length)
+
+    print(format_table(results))
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    temporary = args.json + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(results, file, indent=2)
+    os.replace(temporary, args.json)
+    print(f"\nwritten to {args.json}")
+    return 0
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            names = [line.split(":", 1)[1].strip() for line in file if line.startswith("model")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": platform.platform()}
+
+
+def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()  # every run starts without the previous runs' garbage
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+# ----- 1. the moons training step ---------------------------------------------------------------
+
+
+def moons_step(repeats: int) -> dict[str, Any]:
+    xs, ys, model = make_problem()
+    weights = layer_weights(model)
+    steps = {
+        "chainrule": chainrule_step(xs, ys, model),
+        "micrograd": micrograd_step(xs, ys, weights),
+        "floor": floor_step(xs, ys, weights),
+    }
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        losses = {}
+        for name, step in steps.items():
+            seconds, losses[name] = _timed(step)
+            times[name].append(seconds)
+        reference = losses["floor"]
+        for name, loss in losses.items():
+            # The same weights, data and updates: the losses agree to rounding.
+            assert abs(loss - reference) <= 1e-9 * abs(reference), (name, loss, reference)
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    return {
+        "seconds": medians,
+        "speedup_over_micrograd": medians["micrograd"] / medians["chainrule"],
+        "times_the_floor": medians["chainrule"] / medians["floor"],
+        "final_loss": losses["chainrule"],
+    }
+
+
+# ----- 2. node throughput -----------------------------------------------------------------------
+
+
+def throughput(repeats: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for engine in ("chainrule", "micrograd"):
+        build_rates, backward_rates = [], []
+        for _ in range(repeats):
+            seconds, (root, nodes) = _timed(lambda e=engine: graphs.binary_moons_graph(e))
+            build_rates.append(nodes / seconds)
+            seconds, _ = _timed(root.backward)
+            backward_rates.append(nodes / seconds)
+            del root
+        out[engine] = {
+            "nodes": nodes,
+            "build_nodes_per_second": statistics.median(build_rates),
+            "backward_nodes_per_second": statistics.median(backward_rates),
+        }
+    return out
+
+
+# ----- 3. memory --------------------------------------------------------------------------------
+
+
+def memory_per_node() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for engine in ("chainrule", "micrograd"):
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        root, nodes = graphs.binary_moons_graph(engine)
+        root.backward()  # gradients are part of a graph's footprint
+        used = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        del root
+        out[engine] = {"nodes": nodes, "bytes_per_node": used / nodes}
+    out["chainrule_share_of_micrograd"] = (
+        out["chainrule"]["bytes_per_node"] / out["micrograd"]["bytes_per_node"]
+    )
+    return out
+
+
+# ----- 4. depth and width -----------------------------------------------------------------------
+
+
+def depth_and_width(length: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"length": length}
+    for name, build in (("chain", graphs.chain), ("sum_values", graphs.wide_sum),
+                        ("python_sum", graphs.python_sum)):
+        seconds_build, (root, leaf) = _timed(lambda b=build: b("chainrule", length))
+        seconds_backward, _ = _timed(root.backward)
+        del root, leaf
+        gc.collect()
+        tracemalloc.start()
+        root, leaf = build("chainrule", length)
+        root.backward()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del root, leaf
+        out[name] = {"build_seconds": seconds_build, "backward_seconds": seconds_backward,
+                     "peak_megabytes": peak / 2**20}
+    root, _ = graphs.chain("micrograd", 10_000)
+    try:
+        root.backward()
+        out["micrograd_chain_of_10000"] = "completed"
+    except RecursionError as error:
+        out["micrograd_chain_of_10000"] = f"RecursionError: {error}"
+    return out
+
+
+# ----- the table --------------------------------------------------------------------------------
+
+
+def format_table(r: dict[str, Any]) -> str:
+    m, t, mem, d = r["moons_step"], r["throughput"], r["memory"], r["depth_and_width"]
+    s = m["seconds"]
+    lines = [
+        f"machine: {r['machine']['cpu']}, {r['machine']['cores']} cores, "
+        f"Python {r['machine']['python']}; medians of {r['repeats']} runs",
+        "",
+        "moons step (100 samples, MLP(2, [16, 16, 1]), hinge + L2, SGD)",
+        f"  chainrule   {s['chainrule'] * 1e3:9.1f} ms",
+        f"  micrograd   {s['micrograd'] * 1e3:9.1f} ms   chainrule is "
+        f"{m['speedup_over_micrograd']:.1f}x faster",
+        f"  floor       {s['floor'] * 1e3:9.1f} ms   chainrule takes "
+        f"{m['times_the_floor']:.1f}x the floor",
+        "",
+        f"node throughput (micrograd-shaped moons graph, {t['chainrule']['nodes']:,} nodes)",
+    ]
+    for engine in ("chainrule", "micrograd"):
+        lines.append(
+            f"  {engine:<10}  build {t[engine]['build_nodes_per_second'] / 1e6:5.2f} M nodes/s"
+            f"   backward {t[engine]['backward_nodes_per_second'] / 1e6:5.2f} M nodes/s"
+        )
+    lines += [
+        "",
+        "memory per node (same graph, with gradients, tracemalloc)",
+        f"  chainrule   {mem['chainrule']['bytes_per_node']:6.0f} bytes",
+        f"  micrograd   {mem['micrograd']['bytes_per_node']:6.0f} bytes   chainrule uses "
+        f"{mem['chainrule_share_of_micrograd']:.0%} of it",
+        "",
+        f"depth and width ({d['length']:,} nodes)",
+    ]
+    for name, title in (("chain", "chain of tanh"), ("sum_values", "sum_values (one node)"),
+                        ("python_sum", "Python sum (a chain of +)")):
+        row = d[name]
+        lines.append(
+            f"  {title:<26} build {row['build_seconds']:6.2f} s   backward "
+            f"{row['backward_seconds']:6.2f} s   peak {row['peak_megabytes']:7.1f} MB"
+        )
+    lines.append(f"  micrograd, chain of 10,000: {d['micrograd_chain_of_10000'][:60]}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
