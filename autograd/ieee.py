@@ -76,12 +76,12 @@ def sqrt(x: float) -> float:
 
 
 def sign(x: float) -> float:
-    """-1.0, 0.0 or 1.0 (nan for nan): the derivative of abs, 0 at the kink as in PyTorch."""
+    """-1.0, 0.0 or 1.0: the derivative of abs, 0 at the kink and at nan, as in PyTorch."""
     if x > 0.0:
         return 1.0
     if x < 0.0:
         return -1.0
-    return x * 0.0  # 0.0 for ±0, nan for nan
+    return 0.0
 
 
 class IEEEFloat(float):

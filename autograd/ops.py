@@ -66,12 +66,24 @@ pow_ = define_op(
 )
 
 
+def _power_by_constant(x: Any, n: float) -> Any:
+    # PyTorch computes x ** ±0.5 as sqrt: sqrt(-0.0) = -0.0 and sqrt(-inf) = nan, where C's pow
+    # gives 0.0 and inf. Its derivative's x ** (n - 1) goes the same way (x ** 1.5 at -inf).
+    if isinstance(x, Value):
+        return x**n
+    if n == 0.5:
+        return ieee.sqrt(x)
+    if n == -0.5:
+        return ieee.div(1.0, ieee.sqrt(x))
+    return ieee.power(x, n)
+
+
 @functools.lru_cache(maxsize=256)
 def power_by(n: float) -> Op:
     """The op x ** n for a constant exponent n (drawn as ``**2``, as in micrograd)."""
     return Op(
-        f"**{n:g}", lambda x: ieee.power(x, n),
-        (lambda x, out: 0.0 if n == 0.0 else n * ieee.power(x, n - 1),),
+        f"**{n:g}", lambda x: _power_by_constant(x, n),
+        (lambda x, out: 0.0 if n == 0.0 else n * _power_by_constant(x, n - 1),),
         formula=f"{{0}} ** {n:g}", partial_formulas=(f"{n:g} · {{0}}^{n - 1:g}",),
     )
 
@@ -132,11 +144,11 @@ sigmoid = define_op(
     formula="σ({0})", partial_formulas=("{out} · (1 - {out})",),
 )
 
-# relu(nan) is nan, as in PyTorch; the derivative at 0 is 0.
+# As in PyTorch: relu(nan) is nan, the derivative is 0 at 0 and 1 at nan (only x <= 0 stops it).
 relu = define_op(
     "relu", lambda x: 0.0 if x <= 0.0 else x,
-    lambda x, out: 1.0 if out > 0.0 else 0.0,
-    formula="relu({0})", partial_formulas=("1 if {out} > 0 else 0",),
+    lambda x, out: 0.0 if out <= 0.0 else 1.0,
+    formula="relu({0})", partial_formulas=("0 if {out} <= 0 else 1",),
 )
 
 
