@@ -1,0 +1,125 @@
+"""The backward pass: order the graph, then apply each node's rule from the output back.
+
+Nothing here knows any op's maths: a node's rule (its :class:`~autograd.op.Op`) turns the
+gradient arriving at the node into contributions to its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
+from typing import Any
+
+from autograd.value import Value
+
+_creation_order = attrgetter("_order")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node of the graph under ``root``, inputs first and ``root`` last."""
+    _check_value(root, "root")
+    seen = {root}
+    nodes = [root]
+    for node in nodes:  # the list grows while we walk it: a breadth-first search, no recursion
+        for parent in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                nodes.append(parent)
+    nodes.sort(key=_creation_order)  # creation order is topological: inputs exist first
+    return nodes
+
+
+def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
+    """Accumulate d(root)/d(node) * grad into ``node.grad`` for every node under ``root``."""
+    nodes = _run(root, grad, create_graph)
+    for node in nodes:
+        node.grad = _accumulate(node.grad, node._acc)
+        node._acc = None
+
+
+def grad(
+    output: Value,
+    inputs: Value | Sequence[Value],
+    grad_output: Any = 1.0,
+    create_graph: bool = False,
+) -> tuple[Any, ...]:
+    """The gradients of ``output`` with respect to ``inputs``, leaving every ``.grad`` alone.
+
+        dx, dy = grad(x * y + x, [x, y])
+        d2x, = grad(dx, [x])          # with create_graph=True on the first call
+
+    With ``create_graph=True`` the gradients are Values, built from the graph, so they can be
+    differentiated again. An input the output does not depend on gets 0.
+    """
+    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, value in enumerate(inputs):
+        _check_value(value, f"inputs[{i}]")
+    nodes = _run(output, grad_output, create_graph)
+    grads = tuple(0.0 if value._acc is None else value._acc for value in inputs)
+    for node in nodes:
+        node._acc = None
+    if create_graph:
+        grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
+    return grads
+
+
+def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
+    """Propagate ``grad`` from ``root``; leaves each node's total in ``node._acc``."""
+    _check_value(root, "the output")
+    nodes = [root]
+    try:
+        _collect(nodes)
+        root._acc = grad
+        if create_graph:
+            _propagate_building_graph(nodes)
+        else:
+            for node in nodes:
+                rule = node.rule
+                if rule is not None:
+                    rule.backprop(node, node._acc)
+    except BaseException:
+        for node in nodes:
+            node._acc = None
+        raise
+    return nodes
+
+
+def _collect(nodes: list[Value]) -> None:
+    """Extend ``[root]`` to every node under it, outputs first; mark each with ``_acc = 0.0``."""
+    root = nodes[0]
+    if root._acc is not None:
+        raise RuntimeError(
+            "a backward pass is already running through this graph (in another thread, or "
+            "from inside an op's rule); run one at a time"
+        )
+    root._acc = 0.0
+    for node in nodes:
+        for parent in node.parents:
+            if parent._acc is None:
+                parent._acc = 0.0
+                nodes.append(parent)
+    nodes.sort(key=_creation_order, reverse=True)
+
+
+def _propagate_building_graph(nodes: Iterable[Value]) -> None:
+    # Each partial is evaluated on the Values themselves, so the gradients are graph nodes.
+    for node in nodes:
+        rule = node.rule
+        if rule is None:
+            continue
+        upstream = node._acc
+        args = (*node.parents, node)
+        for parent, partial in zip(node.parents, rule.partials):
+            parent._acc = _accumulate(parent._acc, upstream * partial(*args))
+
+
+def _accumulate(total: Any, contribution: Any) -> Any:
+    # Skip "0.0 + contribution" so graph-building backward adds no node for it.
+    if total.__class__ is float and total == 0.0:
+        return contribution
+    return total + contribution
+
+
+def _check_value(value: Any, what: str) -> None:
+    if not isinstance(value, Value):
+        raise TypeError(f"{what} must be a Value, got {type(value).__name__}")

@@ -1,0 +1,340 @@
+"""Declaring an operation once: its name, its forward, and one local derivative per input.
+
+The engine multiplies the local derivatives by the upstream gradient; it knows no op's maths.
+Built-in ops (``ops.py``) and users' ops go through the same :func:`define_op`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from numbers import Real
+from typing import Any
+
+from autograd.grad_mode import grad_mode
+from autograd.ieee import FLOAT_ERRORS, call_ieee
+from autograd.value import Value, _creation_counter
+
+_new_value = object.__new__
+_registry: dict[str, Op] = {}
+
+
+class Op:
+    """An operation: name, forward on floats, and the partial derivative for each input.
+
+    ``forward(x0, x1, ...)`` computes the output from the inputs' numbers. ``partials[i](x0, x1,
+    ..., out)`` is d(out)/d(x_i), written with ordinary arithmetic and the engine's functions so
+    that it works on floats (plain backward) and on Values (``create_graph=True``).
+    ``formula`` and ``partial_formulas`` are the same rules as text, for explanations:
+    ``{0}``, ``{1}``, ... stand for the inputs and ``{out}`` for the output.
+    """
+
+    __slots__ = ("name", "arity", "forward", "partials", "formula", "partial_formulas",
+                 "apply", "backprop")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        partials: tuple[Callable[..., Any], ...],
+        formula: str | None = None,
+        partial_formulas: tuple[str, ...] | None = None,
+    ) -> None:
+        _check_declaration(name, forward, partials, partial_formulas)
+        self.name = name
+        self.arity = len(partials)
+        self.forward = forward
+        self.partials = tuple(partials)
+        self.formula = formula or f"{name}({', '.join(f'{{{i}}}' for i in range(self.arity))})"
+        self.partial_formulas = tuple(partial_formulas) if partial_formulas else None
+        # Specialised for the op's arity: these two run once per node, so every call counts.
+        self.apply = _make_apply(self)
+        self.backprop = _make_backprop(self)
+
+    def local_derivatives(self, node: Value) -> tuple[float, ...]:
+        """The partials d(node)/d(parent), evaluated at the numbers the node holds."""
+        args = (*(parent.data for parent in node.parents), node.data)
+        return tuple(_evaluate_partial(self, i, args) for i in range(self.arity))
+
+    def __repr__(self) -> str:
+        return f"<op {self.name!r} of {self.arity} input{'s' if self.arity > 1 else ''}>"
+
+
+def define_op(
+    name: str,
+    forward: Callable[..., Any],
+    *partials: Callable[..., Any],
+    formula: str | None = None,
+    partial_formulas: tuple[str, ...] | None = None,
+) -> Callable[..., Any]:
+    """Declare an operation and return a function that applies it to Values and numbers.
+
+        softsign = define_op(
+            "softsign",
+            lambda x: x / (1 + abs(x)),
+            lambda x, out: 1 / (1 + abs(x)) ** 2,
+        )
+        y = softsign(Value(0.5))      # a Value in the graph; softsign(0.5) gives a float
+
+    One partial per input; each takes the inputs and then the output. Where Python arithmetic
+    raises (1 / 0, overflow), the rule is evaluated again with IEEE semantics (inf, nan).
+    """
+    op = Op(name, forward, partials, formula, partial_formulas)
+    _registry[name] = op
+    apply = op.apply
+
+    def function(*args: Any) -> Any:
+        if len(args) != op.arity:
+            raise TypeError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
+        result = apply(*args)
+        if result is NotImplemented:
+            kinds = ", ".join(type(a).__name__ for a in args)
+            raise TypeError(f"{name}() takes Values or real numbers, got ({kinds})")
+        return result
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"The op {name!r}: {op.formula.format(*'xyzuvw'[:op.arity])}."
+    function.op = op  # type: ignore[attr-defined]
+    return function
+
+
+def _check_declaration(
+    name: Any, forward: Any, partials: tuple[Any, ...], partial_formulas: Any
+) -> None:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"define_op: the name must be a non-empty str, got {name!r}")
+    if not callable(forward):
+        raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    if not partials:
+        raise TypeError(f"define_op({name!r}): give one partial derivative per input, got none")
+    for i, partial in enumerate(partials):
+        if not callable(partial):
+            raise TypeError(f"define_op({name!r}): partial {i} must be callable, got {partial!r}")
+    arity = len(partials)
+    if not _accepts(forward, arity):
+        raise TypeError(
+            f"define_op({name!r}): {arity} partial(s) means {arity} input(s), "
+            f"but forward does not take {arity} argument(s)"
+        )
+    for i, partial in enumerate(partials):
+        if not _accepts(partial, arity + 1):
+            raise TypeError(
+                f"define_op({name!r}): partial {i} must take the {arity} input(s) and the "
+                f"output ({arity + 1} arguments)"
+            )
+    if partial_formulas is not None and len(partial_formulas) != arity:
+        raise TypeError(f"define_op({name!r}): give one partial formula per input ({arity})")
+
+
+def _accepts(function: Callable[..., Any], count: int) -> bool:
+    try:
+        inspect.signature(function).bind(*range(count))
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (some builtins): trust the caller
+        return True
+    return True
+
+
+# ----- evaluating rules -------------------------------------------------------------------------
+
+
+def _checked_float(result: Any, op: Op, what: str) -> float:
+    if isinstance(result, Real):
+        return float(result)
+    raise TypeError(f"op {op.name!r}: {what} returned {type(result).__name__}, not a real number")
+
+
+def _evaluate_forward(op: Op, args: tuple[float, ...]) -> float:
+    try:
+        result = op.forward(*args)
+    except FLOAT_ERRORS:
+        result = _ieee_retry(op, op.forward, args, "forward")
+    return result if result.__class__ is float else _checked_float(result, op, "forward")
+
+
+def _evaluate_partial(op: Op, index: int, args: tuple[float, ...]) -> float:
+    partial = op.partials[index]
+    try:
+        result = partial(*args)
+    except FLOAT_ERRORS:
+        result = _ieee_retry(op, partial, args, f"partial {index}")
+    return result if result.__class__ is float else _checked_float(result, op, f"partial {index}")
+
+
+def _ieee_retry(op: Op, rule: Callable[..., Any], args: tuple[float, ...], what: str) -> Any:
+    try:
+        return call_ieee(rule, args)
+    except FLOAT_ERRORS as error:
+        raise ArithmeticError(
+            f"op {op.name!r}: {what} raised {type(error).__name__}: {error} at "
+            f"{', '.join(map(repr, args))}; use autograd's exp, log, sqrt ... which return "
+            f"inf or nan instead of raising"
+        ) from error
+
+
+# ----- making nodes -----------------------------------------------------------------------------
+
+
+def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
+    node = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if grad_mode.enabled:
+        node.parents = parents
+        node.rule = op
+    else:
+        node.parents = ()
+        node.rule = None
+    node._acc = None
+    node._order = next(_creation_counter)
+    return node
+
+
+def _constant(x: Any) -> Value | None:
+    """A number operand as a leaf Value; None if ``x`` is not a real number."""
+    if x.__class__ is float or (isinstance(x, Real) and not isinstance(x, bool)):
+        return _node(float(x), (), None)  # type: ignore[arg-type]
+    return None
+
+
+def _on_plain_numbers(op: Op, args: tuple[Any, ...]) -> Any:
+    """The op applied to numbers alone: the plain result, no graph."""
+    for x in args:
+        if not isinstance(x, Real) or isinstance(x, bool):
+            return NotImplemented
+    return _evaluate_forward(op, tuple(float(x) for x in args))
+
+
+def _make_apply(op: Op) -> Callable[..., Any]:
+    forward = op.forward
+
+    if op.arity == 1:
+
+        def apply_unary(x: Any) -> Any:
+            if not isinstance(x, Value):
+                return _on_plain_numbers(op, (x,))
+            try:
+                data = forward(x.data)
+            except FLOAT_ERRORS:
+                data = _evaluate_forward(op, (x.data,))
+            if data.__class__ is not float:
+                data = _checked_float(data, op, "forward")
+            return _node(data, (x,), op)
+
+        return apply_unary
+
+    if op.arity == 2:
+
+        def apply_binary(x: Any, y: Any) -> Any:
+            if not isinstance(x, Value):
+                if not isinstance(y, Value):
+                    return _on_plain_numbers(op, (x, y))
+                x = _constant(x)
+                if x is None:
+                    return NotImplemented
+            elif not isinstance(y, Value):
+                y = _constant(y)
+                if y is None:
+                    return NotImplemented
+            try:
+                data = forward(x.data, y.data)
+            except FLOAT_ERRORS:
+                data = _evaluate_forward(op, (x.data, y.data))
+            if data.__class__ is not float:
+                data = _checked_float(data, op, "forward")
+            return _node(data, (x, y), op)
+
+        return apply_binary
+
+    def apply_many(*args: Any) -> Any:
+        if not any(isinstance(a, Value) for a in args):
+            return _on_plain_numbers(op, args)
+        inputs = []
+        for a in args:
+            value = a if isinstance(a, Value) else _constant(a)
+            if value is None:
+                return NotImplemented
+            inputs.append(value)
+        return _node(_evaluate_forward(op, tuple(v.data for v in inputs)), tuple(inputs), op)
+
+    return apply_many
+
+
+# ----- the float backward of one node -----------------------------------------------------------
+
+
+def _make_backprop(op: Op) -> Callable[[Value, float], None]:
+    """``backprop(node, g)``: add g * d(node)/d(parent) to each parent's accumulator."""
+    if op.arity == 1:
+        (d0,) = op.partials
+
+        def backprop_unary(node: Value, g: float) -> None:
+            (a,) = node.parents
+            try:
+                local = d0(a.data, node.data)
+            except FLOAT_ERRORS:
+                local = _evaluate_partial(op, 0, (a.data, node.data))
+            a._acc += g * local
+
+        return backprop_unary
+
+    if op.arity == 2:
+        d0, d1 = op.partials
+
+        def backprop_binary(node: Value, g: float) -> None:
+            a, b = node.parents
+            x, y, out = a.data, b.data, node.data
+            try:
+                local_a = d0(x, y, out)
+                local_b = d1(x, y, out)
+            except FLOAT_ERRORS:
+                local_a, local_b = op.local_derivatives(node)
+            a._acc += g * local_a
+            b._acc += g * local_b
+
+        return backprop_binary
+
+    def backprop_many(node: Value, g: float) -> None:
+        for parent, local in zip(node.parents, op.local_derivatives(node)):
+            parent._acc += g * local
+
+    return backprop_many
+
+
+# ----- micrograd's Value(data, children, op) ----------------------------------------------------
+
+
+class _UnknownOp(Op):
+    """Stands for an op name no declaration matches; backward through it says so."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, arity: int) -> None:
+        def no_rule(*args: Any) -> float:
+            raise RuntimeError(
+                f"no derivative is declared for op {name!r} with {arity} input(s): the node was "
+                f"made with Value(data, children, {name!r}); declare the op with "
+                f"autograd.define_op({name!r}, forward, *partials) and apply that instead"
+            )
+
+        super().__init__(name, no_rule, (no_rule,) * arity)
+
+
+def rule_for_positional_form(children: Any, op_name: Any) -> tuple[tuple[Value, ...], Op | None]:
+    """Parents and rule for ``Value(data, children, op_name)``, the op looked up by name."""
+    parents = tuple(children)
+    for parent in parents:
+        if not isinstance(parent, Value):
+            raise TypeError(
+                f"Value's children must be Values, got {type(parent).__name__}: {parent!r:.40}"
+            )
+    if not isinstance(op_name, str):
+        raise TypeError(f"Value's op must be a str, got {type(op_name).__name__}")
+    if not parents:
+        return (), None
+    op = _registry.get(op_name)
+    if op is None or op.arity != len(parents):
+        op = _UnknownOp(op_name or "?", len(parents))
+    return parents, op

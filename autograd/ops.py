@@ -1,0 +1,210 @@
+"""The built-in ops: each one's forward and local derivatives, declared together.
+
+A partial takes the op's inputs and then its output, and is written with ordinary arithmetic and
+the functions declared here, so the same rule serves floats (plain backward) and Values (a
+backward that builds a graph, for higher derivatives). Kinks follow PyTorch: relu'(0) = 0,
+abs'(0) = 0.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from numbers import Real
+from typing import Any
+
+from autograd import ieee
+from autograd.op import Op, _registry, define_op
+from autograd.value import Value
+
+
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+# ----- arithmetic -------------------------------------------------------------------------------
+
+add = define_op(
+    "+", lambda x, y: x + y,
+    lambda x, y, out: 1.0,
+    lambda x, y, out: 1.0,
+    formula="{0} + {1}", partial_formulas=("1", "1"),
+)
+
+sub = define_op(
+    "-", lambda x, y: x - y,
+    lambda x, y, out: 1.0,
+    lambda x, y, out: -1.0,
+    formula="{0} - {1}", partial_formulas=("1", "-1"),
+)
+
+mul = define_op(
+    "*", lambda x, y: x * y,
+    lambda x, y, out: y,
+    lambda x, y, out: x,
+    formula="{0} * {1}", partial_formulas=("{1}", "{0}"),
+)
+
+# Python raises on x / 0; the engine then re-evaluates with IEEE semantics (±inf or nan).
+div = define_op(
+    "/", lambda x, y: x / y,
+    lambda x, y, out: 1 / y,
+    lambda x, y, out: -out / y,
+    formula="{0} / {1}", partial_formulas=("1 / {1}", "-{out} / {1}"),
+)
+
+# ieee.power, not **: a negative base with a fractional exponent gives nan, not a complex number.
+# PyTorch's convention at the edges: no gradient to the base when the exponent is 0, and none to
+# the exponent where the base is 0 and the exponent non-negative (else 0 * log(0) = nan).
+pow_ = define_op(
+    "**", ieee.power,
+    lambda x, y, out: 0.0 if _number(y) == 0.0 else y * ieee.power(x, y - 1),
+    lambda x, y, out: 0.0 if _number(x) == 0.0 and _number(y) >= 0.0 else out * log(x),
+    formula="{0} ** {1}", partial_formulas=("{1} · {0}^({1} - 1)", "{out} · ln {0}"),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def power_by(n: float) -> Op:
+    """The op x ** n for a constant exponent n (drawn as ``**2``, as in micrograd)."""
+    return Op(
+        f"**{n:g}", lambda x: ieee.power(x, n),
+        (lambda x, out: 0.0 if n == 0.0 else n * ieee.power(x, n - 1),),
+        formula=f"{{0}} ** {n:g}", partial_formulas=(f"{n:g} · {{0}}^{n - 1:g}",),
+    )
+
+
+def power_apply(base: Any, exponent: Any) -> Any:
+    """base ** exponent: a constant exponent makes a one-input node, a Value exponent two."""
+    if isinstance(exponent, Value):
+        return pow_.op.apply(base, exponent)
+    if isinstance(exponent, Real) and not isinstance(exponent, bool):
+        return power_by(float(exponent)).apply(base)
+    return NotImplemented
+
+
+neg = define_op(
+    "neg", lambda x: -x,
+    lambda x, out: -1.0,
+    formula="-{0}", partial_formulas=("-1",),
+)
+
+abs_ = define_op(
+    "abs", abs,
+    lambda x, out: ieee.sign(_number(x)),
+    formula="|{0}|", partial_formulas=("sign({0})",),
+)
+
+# ----- element functions ------------------------------------------------------------------------
+
+exp = define_op(
+    "exp", ieee.exp,
+    lambda x, out: out,
+    formula="exp({0})", partial_formulas=("{out}",),
+)
+
+log = define_op(
+    "log", ieee.log,
+    lambda x, out: 1 / x,
+    formula="ln({0})", partial_formulas=("1 / {0}",),
+)
+
+tanh = define_op(
+    "tanh", math.tanh,
+    lambda x, out: 1 - out * out,
+    formula="tanh({0})", partial_formulas=("1 - {out}²",),
+)
+
+
+def _sigmoid(x: float) -> float:
+    # Only ever exp of a non-positive number: no overflow at ±1000, and exact in both tails.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = ieee.exp(x)
+    return e / (1.0 + e)
+
+
+sigmoid = define_op(
+    "sigmoid", _sigmoid,
+    lambda x, out: out * (1 - out),
+    formula="σ({0})", partial_formulas=("{out} · (1 - {out})",),
+)
+
+# relu(nan) is nan, as in PyTorch; the derivative at 0 is 0.
+relu = define_op(
+    "relu", lambda x: 0.0 if x <= 0.0 else x,
+    lambda x, out: 1.0 if out > 0.0 else 0.0,
+    formula="relu({0})", partial_formulas=("1 if {out} > 0 else 0",),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _leaky_relu_op(slope: float) -> Op:
+    return Op(
+        "leaky_relu", lambda x: x if x > 0.0 else slope * x,
+        (lambda x, out: 1.0 if x > 0.0 else slope,),
+        formula=f"leaky_relu({{0}}, {slope:g})",
+        partial_formulas=(f"1 if {{0}} > 0 else {slope:g}",),
+    )
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    """x if x > 0 else negative_slope * x, on a Value or a number."""
+    if not isinstance(negative_slope, Real) or isinstance(negative_slope, bool):
+        raise TypeError(
+            f"leaky_relu: negative_slope must be a real number, got {negative_slope!r}"
+        )
+    result = _leaky_relu_op(float(negative_slope)).apply(x)
+    if result is NotImplemented:
+        raise TypeError(f"leaky_relu() takes a Value or a real number, got {type(x).__name__}")
+    return result
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) without overflow: for x > 0 it equals x + log(1 + e^-x).
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(ieee.exp(x))
+
+
+softplus = define_op(
+    "softplus", _softplus,
+    lambda x, out: sigmoid(x),
+    formula="softplus({0})", partial_formulas=("σ({0})",),
+)
+
+
+def _sin(x: float) -> float:
+    try:
+        return math.sin(x)
+    except ValueError:  # sin(±inf)
+        return ieee.nan
+
+
+def _cos(x: float) -> float:
+    try:
+        return math.cos(x)
+    except ValueError:  # cos(±inf)
+        return ieee.nan
+
+
+sin = define_op(
+    "sin", _sin,
+    lambda x, out: cos(x),
+    formula="sin({0})", partial_formulas=("cos({0})",),
+)
+
+cos = define_op(
+    "cos", _cos,
+    lambda x, out: -sin(x),
+    formula="cos({0})", partial_formulas=("-sin({0})",),
+)
+
+sqrt = define_op(
+    "sqrt", ieee.sqrt,
+    lambda x, out: 0.5 / out,
+    formula="√{0}", partial_formulas=("1 / (2 · {out})",),
+)
+
+# micrograd's spelling of an op name, for Value(data, children, "ReLU").
+_registry["ReLU"] = relu.op

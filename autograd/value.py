@@ -1,0 +1,260 @@
+"""``Value``: one real number in a computation graph, with the gradient backward leaves on it."""
+
+from __future__ import annotations
+
+import itertools
+from numbers import Real
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograd.op import Op
+
+Operand = "Value | int | float"
+
+# Creation order is a topological order: a node's inputs always exist before it does.
+_creation_counter = itertools.count()
+
+
+class Value:
+    """A scalar that records the operations applied to it, so gradients can flow back.
+
+        a = Value(2.0, label="a")
+        b = Value(-3.0, label="b")
+        c = (a * b).tanh()
+        c.backward()          # a.grad, b.grad now hold dc/da, dc/db
+
+    Attributes: ``data`` (float), ``grad`` (float, accumulated by ``backward``), ``label`` (str),
+    ``op`` (name of the operation that made it, ``""`` for a leaf), ``parents`` (its inputs, in
+    operand order) and ``rule`` (that operation's :class:`~autograd.op.Op`, None for a leaf).
+    """
+
+    # _acc is the gradient being accumulated while a backward pass runs (None otherwise, which
+    # also tells the pass it has not reached the node yet); _order is the creation counter.
+    __slots__ = ("data", "grad", "label", "parents", "rule", "_acc", "_order", "__weakref__")
+
+    data: float
+    grad: Any
+    label: str
+    parents: tuple[Value, ...]
+    rule: Op | None
+
+    def __init__(
+        self, data: Any, _children: Any = (), _op: str = "", label: str = ""
+    ) -> None:
+        self.data = to_float(data)
+        self.grad = 0.0
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.label = label
+        self.parents = ()
+        self.rule = None
+        if _children or _op:
+            # micrograd's positional form Value(data, (a, b), "+"): find the op by its name.
+            from autograd.op import rule_for_positional_form
+
+            self.parents, self.rule = rule_for_positional_form(_children, _op)
+        self._acc = None
+        self._order = next(_creation_counter)
+
+    # ----- what the node is -------------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that produced this value; ``""`` for a leaf."""
+        rule = self.rule
+        return "" if rule is None else rule.name
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for :attr:`op`."""
+        return self.op
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """micrograd's name for :attr:`parents` (a tuple here, so the operand order is kept)."""
+        return self.parents
+
+    def is_leaf(self) -> bool:
+        """True for a value no operation produced: an input, a parameter or a constant."""
+        return self.rule is None
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # ----- ordering compares the numbers; == and hash stay identity (Values live in sets) -----
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _number(other) if _comparable(other) else NotImplemented
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _number(other) if _comparable(other) else NotImplemented
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _number(other) if _comparable(other) else NotImplemented
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _number(other) if _comparable(other) else NotImplemented
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # ----- arithmetic: each delegates to its op in autograd/ops.py ----------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return _ops.add.op.apply(self, other)
+
+    def __radd__(self, other: Operand) -> Value:
+        return _ops.add.op.apply(other, self)
+
+    def __sub__(self, other: Operand) -> Value:
+        return _ops.sub.op.apply(self, other)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return _ops.sub.op.apply(other, self)
+
+    def __mul__(self, other: Operand) -> Value:
+        return _ops.mul.op.apply(self, other)
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _ops.mul.op.apply(other, self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return _ops.div.op.apply(self, other)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return _ops.div.op.apply(other, self)
+
+    def __pow__(self, exponent: Operand) -> Value:
+        return _ops.power_apply(self, exponent)
+
+    def __rpow__(self, base: Operand) -> Value:
+        return _ops.power_apply(base, self)
+
+    def __neg__(self) -> Value:
+        return _ops.neg.op.apply(self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _ops.abs_.op.apply(self)
+
+    # ----- element functions ------------------------------------------------------------------
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return _ops.exp.op.apply(self)
+
+    def log(self) -> Value:
+        """Natural logarithm (-inf at 0, nan below)."""
+        return _ops.log.op.apply(self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _ops.tanh.op.apply(self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self), exact and overflow-free for any input."""
+        return _ops.sigmoid.op.apply(self)
+
+    def relu(self) -> Value:
+        """max(0, self); the derivative at 0 is 0, as in PyTorch."""
+        return _ops.relu.op.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """self if positive, else negative_slope * self."""
+        return _ops.leaky_relu(self, negative_slope)
+
+    def softplus(self) -> Value:
+        """log(1 + e ** self), overflow-free."""
+        return _ops.softplus.op.apply(self)
+
+    def sin(self) -> Value:
+        """Sine."""
+        return _ops.sin.op.apply(self)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        return _ops.cos.op.apply(self)
+
+    def sqrt(self) -> Value:
+        """Square root (nan below 0)."""
+        return _ops.sqrt.op.apply(self)
+
+    # ----- gradients --------------------------------------------------------------------------
+
+    def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) * grad to ``.grad`` of every node in the graph under ``self``.
+
+        Gradients accumulate, as in PyTorch and micrograd: calling ``backward()`` twice doubles
+        them. Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
+        ``create_graph=True`` the gradients are Values that can be differentiated again.
+        """
+        from autograd.backward import backward
+
+        backward(self, grad, create_graph)
+
+    def _backward(self) -> None:
+        """Apply the chain rule at this node only, as in micrograd's lecture.
+
+        Adds ``self.grad * d(self)/d(parent)`` to each parent's ``.grad``. Call it on the nodes
+        from the output back to the inputs, after setting the output's ``.grad = 1.0``.
+        """
+        if self.rule is None:
+            return
+        for parent, local in zip(self.parents, self.rule.local_derivatives(self)):
+            parent.grad += self.grad * local
+
+    def detach(self) -> Value:
+        """A new leaf holding the same number, cut off from this graph."""
+        return Value(self.data, label=self.label)
+
+    def graph(self) -> list[Value]:
+        """Every node of the graph under this one, in topological order (this node last)."""
+        from autograd.backward import topological_order
+
+        return topological_order(self)
+
+
+def _comparable(other: Any) -> bool:
+    return isinstance(other, (Value, Real))
+
+
+def _number(other: Operand) -> float:
+    return other.data if isinstance(other, Value) else other
+
+
+def to_float(data: Any) -> float:
+    """``data`` as a Python float, or a TypeError that says what is accepted."""
+    if data.__class__ is float:
+        return data
+    if isinstance(data, Real) and not isinstance(data, bool):
+        return float(data)
+    raise TypeError(_not_a_number_message(data))
+
+
+def _not_a_number_message(data: Any) -> str:
+    kind = type(data).__name__
+    accepted = "Value takes one real number: an int, a float or a numpy real scalar"
+    if isinstance(data, Value):
+        return f"{accepted}, got a Value; use it directly, or v.detach() for a new leaf"
+    if isinstance(data, bool) or type(data).__name__ == "bool_":
+        return f"{accepted}, got a bool ({data}); write float(flag) if a 0/1 number is meant"
+    if isinstance(data, str):
+        return f"{accepted}, got a str ({data!r:.40}); write float(text) if it holds a number"
+    if isinstance(data, complex):
+        return f"{accepted}, got a complex number ({data}); chainrule works on real numbers"
+    if hasattr(data, "__len__") or hasattr(data, "shape"):
+        return (
+            f"{accepted}, got a {kind}; make one Value per element, "
+            f"e.g. [Value(x) for x in items]"
+        )
+    return f"{accepted}, got {kind} ({data!r:.40})"
+
+
+# ops.py builds Values, so it is imported once Value exists.
+from autograd import ops as _ops  # noqa: E402
