@@ -101,9 +101,13 @@ def _bce_forward(p: float, t: float) -> float:
     return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
 
 
+# PyTorch keeps the gradient's denominator p(1 - p) away from 0 by 1e-12, a float32 constant:
+# its float64 value is this, which makes the gradient at p = 0 or 1 agree with PyTorch's exactly.
+_BCE_EPSILON = 9.999999960041972e-13
+
+
 def _bce_partial_p(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
-    # PyTorch's gradient, whose denominator is kept away from 0 by 1e-12.
-    return (p - t) / max((1 - p) * p, 1e-12)
+    return (p - t) / max((1 - p) * p, _BCE_EPSILON)
 
 
 def _bce_partial_t(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
