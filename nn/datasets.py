@@ -176,7 +176,7 @@ def make_regression(
 
 
 def batches(
-    X: Sequence,  # noqa: N803
+    X: Sequence,
     y: Sequence,
     batch_size: int,
     shuffle: bool = True,

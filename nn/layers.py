@@ -30,6 +30,8 @@ def as_inputs(x: Input, nin: int, who: str) -> Sequence[Value | float]:
     """The input as a sequence of `nin` items; a single Value or number counts as one input."""
     if isinstance(x, (Value, numbers.Real)):
         x = (x,)
+    elif isinstance(x, np.ndarray) and x.ndim == 1:
+        x = x.tolist()  # a numpy row, as micrograd's demo data comes
     elif not isinstance(x, (list, tuple)):
         raise TypeError(
             f"{who} takes a list of {nin} Values or numbers; got {type(x).__name__}"

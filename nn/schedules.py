@@ -100,7 +100,7 @@ class CosineAnnealingLR(LRSchedule):
     """Follow half a cosine from the base rate down to `eta_min` over `T_max` steps (and back
     up over the next `T_max`, as PyTorch's does)."""
 
-    def __init__(self, optimizer: object, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+    def __init__(self, optimizer: object, T_max: int, eta_min: float = 0.0) -> None:
         self.T_max = _check_int("T_max", T_max, 1, "CosineAnnealingLR")
         self.eta_min = _check_real("eta_min", eta_min, "CosineAnnealingLR")
         super().__init__(optimizer)

@@ -281,3 +281,10 @@ def test_calling_with_the_wrong_number_of_inputs_says_so():
         nn.Layer(2, 4)([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="list of 2"):
         nn.MLP(2, [1])("ab")
+    with pytest.raises(TypeError, match="list of 2"):
+        nn.MLP(2, [1])(np.zeros((1, 2)))
+
+
+def test_a_numpy_row_is_an_input():
+    model = nn.MLP(2, [3, 1], rng=0)
+    assert model(np.array([0.5, -1.0])).data == model([0.5, -1.0]).data
