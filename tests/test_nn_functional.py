@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value
@@ -285,3 +287,22 @@ def test_bce_second_derivative_through_create_graph():
     (second,) = autograd.grad(first, [p])
     assert math.isclose(first.data, -t / 0.3 + (1 - t) / 0.7, rel_tol=1e-12)
     assert math.isclose(second, t / 0.3**2 + (1 - t) / 0.7**2, rel_tol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=1, max_size=6),
+    st.integers(0, 5),
+)
+def test_cross_entropy_is_finite_and_its_gradient_sums_to_zero(logits, index):
+    index %= len(logits)
+    inputs = values(logits)
+    loss = nn.cross_entropy(inputs, index)
+    loss.backward()
+    top = max(logits)
+    expected = top + math.log(math.fsum(math.exp(z - top) for z in logits)) - logits[index]
+    assert math.isfinite(loss.data) and loss.data >= 0
+    assert math.isclose(loss.data, expected, rel_tol=1e-9, abs_tol=1e-9)
+    # softmax - one_hot: entries in [-1, 1] summing to 0
+    assert all(-1 <= v.grad <= 1 for v in inputs)
+    assert abs(math.fsum(v.grad for v in inputs)) < 1e-12
