@@ -8,9 +8,24 @@
 """
 
 from autograd.backward import grad, topological_order
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
-from autograd.op import Op, define_op
-from autograd.ops import cos, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from autograd.draw import draw_dot, render
+from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from autograd.op import Op, define_op, define_variadic_op
+from autograd.ops import (
+    cos,
+    dot,
+    exp,
+    leaky_relu,
+    linear,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    sum_values,
+    tanh,
+)
 from autograd.value import Value
 
 __all__ = [
@@ -18,18 +33,25 @@ __all__ = [
     "Value",
     "cos",
     "define_op",
+    "define_variadic_op",
+    "detect_anomaly",
+    "dot",
+    "draw_dot",
     "enable_grad",
     "exp",
     "grad",
     "is_grad_enabled",
     "leaky_relu",
+    "linear",
     "log",
     "no_grad",
     "relu",
+    "render",
     "sigmoid",
     "sin",
     "softplus",
     "sqrt",
+    "sum_values",
     "tanh",
     "topological_order",
 ]

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from autograd.anomaly import propagate_checking
+from autograd.grad_mode import grad_mode
 from autograd.value import Value
 
 _creation_order = attrgetter("_order")
@@ -72,6 +74,8 @@ def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
         root._acc = grad
         if create_graph:
             _propagate_building_graph(nodes)
+        elif grad_mode.anomaly:
+            propagate_checking(nodes)
         else:
             for node in nodes:
                 rule = node.rule
@@ -108,9 +112,8 @@ def _propagate_building_graph(nodes: Iterable[Value]) -> None:
         if rule is None:
             continue
         upstream = node._acc
-        args = (*node.parents, node)
-        for parent, partial in zip(node.parents, rule.partials):
-            parent._acc = _accumulate(parent._acc, upstream * partial(*args))
+        for parent, local in zip(node.parents, rule.local_derivatives_on_graph(node)):
+            parent._acc = _accumulate(parent._acc, upstream * local)
 
 
 def _accumulate(total: Any, contribution: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Whether operations record a graph: on by default, off inside ``no_grad()``, per thread."""
+"""Whether operations record a graph (off inside ``no_grad()``) and check it (inside
+``detect_anomaly()``), per thread."""
 
 from __future__ import annotations
 
@@ -10,8 +11,27 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _AnomalyChecks:
+    """Truthy stand-in for True in ``grad_mode.enabled``: record the graph, and check it."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ANOMALY_CHECKS"
+
+
+ANOMALY_CHECKS = _AnomalyChecks()
+
+
 class _GradMode(threading.local):
-    enabled = True
+    recording = True
+    anomaly = False
+    # What node creation reads, one lookup per node: False, True or ANOMALY_CHECKS.
+    enabled: Any = True
+
+    def refresh(self) -> None:
+        self.enabled = (ANOMALY_CHECKS if self.anomaly else True) if self.recording else False
 
 
 grad_mode = _GradMode()
@@ -19,20 +39,23 @@ grad_mode = _GradMode()
 
 def is_grad_enabled() -> bool:
     """True when operations on Values record the graph (the default)."""
-    return grad_mode.enabled
+    return grad_mode.recording
 
 
-class _GradModeSwitch:
-    """Sets grad mode for a ``with`` block or for every call of a decorated function."""
+class _ModeSwitch:
+    """Sets a mode flag for a ``with`` block, or for every call of a decorated function."""
 
-    enabled: bool
+    flag: str
+    value: bool
 
     def __enter__(self) -> None:
-        self._previous = grad_mode.enabled
-        grad_mode.enabled = self.enabled
+        self._previous = getattr(grad_mode, self.flag)
+        setattr(grad_mode, self.flag, self.value)
+        grad_mode.refresh()
 
     def __exit__(self, *exc_info: object) -> None:
-        grad_mode.enabled = self._previous
+        setattr(grad_mode, self.flag, self._previous)
+        grad_mode.refresh()
 
     def __call__(self, function: F) -> F:
         switch = type(self)
@@ -45,7 +68,7 @@ class _GradModeSwitch:
         return switched  # type: ignore[return-value]
 
 
-class no_grad(_GradModeSwitch):  # noqa: N801 - PyTorch's name, so users need no manual
+class no_grad(_ModeSwitch):  # noqa: N801 - PyTorch's name, so users need no manual
     """Context manager and decorator: operations inside produce leaves and record no graph.
 
     Thread-local, as in PyTorch: other threads keep recording.
@@ -54,10 +77,24 @@ class no_grad(_GradModeSwitch):  # noqa: N801 - PyTorch's name, so users need no
             prediction = model(x)    # evaluation only, no graph kept
     """
 
-    enabled = False
+    flag, value = "recording", False
 
 
-class enable_grad(_GradModeSwitch):  # noqa: N801
+class enable_grad(_ModeSwitch):  # noqa: N801
     """Context manager and decorator: record the graph again, e.g. inside ``no_grad()``."""
 
-    enabled = True
+    flag, value = "recording", True
+
+
+class detect_anomaly(_ModeSwitch):  # noqa: N801
+    """Context manager and decorator: stop at the first op whose value or gradient is nan/inf.
+
+    The FloatingPointError names the op, its inputs, the node's label and the line of your code
+    that created the node. Creation sites are recorded only in this mode, which is slower.
+
+        with detect_anomaly():
+            loss = model_loss()
+            loss.backward()
+    """
+
+    flag, value = "anomaly", True

@@ -123,7 +123,15 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
     setattr(IEEEFloat, _name, _keep_ieee(_name))
 
 
+def _as_ieee(arg: Any) -> Any:
+    if arg.__class__ is float:
+        return IEEEFloat(arg)
+    if arg.__class__ is list:  # a variadic op's inputs
+        return [_as_ieee(a) for a in arg]
+    return arg
+
+
 def call_ieee(function: Callable[..., Any], args: tuple[float, ...]) -> Any:
     """Evaluate ``function`` on ``args`` with IEEE arithmetic (after it raised a float error)."""
-    result = function(*[IEEEFloat(a) if a.__class__ is float else a for a in args])
+    result = function(*[_as_ieee(a) for a in args])
     return float(result) if isinstance(result, float) else result

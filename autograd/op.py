@@ -11,7 +11,8 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
-from autograd.grad_mode import grad_mode
+from autograd.anomaly import check_new_node
+from autograd.grad_mode import ANOMALY_CHECKS, grad_mode
 from autograd.ieee import FLOAT_ERRORS, call_ieee
 from autograd.value import Value, _creation_counter
 
@@ -24,28 +25,38 @@ class Op:
 
     ``forward(x0, x1, ...)`` computes the output from the inputs' numbers. ``partials[i](x0, x1,
     ..., out)`` is d(out)/d(x_i), written with ordinary arithmetic and the engine's functions so
-    that it works on floats (plain backward) and on Values (``create_graph=True``).
+    that it works on floats (plain backward) and on Values (``create_graph=True``); a partial
+    that is a constant (1 for ``x + y``) may be given as that number.
+    A variadic op (any number of inputs, ``arity`` None) takes its inputs as one sequence:
+    ``forward(xs)``, and ``all_partials(xs, out)`` returning the partials for all inputs at once.
     ``formula`` and ``partial_formulas`` are the same rules as text, for explanations:
     ``{0}``, ``{1}``, ... stand for the inputs and ``{out}`` for the output.
     """
 
-    __slots__ = ("name", "arity", "forward", "partials", "formula", "partial_formulas",
-                 "apply", "backprop")
+    __slots__ = ("name", "arity", "forward", "partials", "all_partials", "formula",
+                 "partial_formulas", "apply", "backprop")
 
     def __init__(
         self,
         name: str,
         forward: Callable[..., Any],
-        partials: tuple[Callable[..., Any], ...],
+        partials: tuple[Any, ...],
         formula: str | None = None,
         partial_formulas: tuple[str, ...] | None = None,
+        all_partials: Callable[..., Any] | None = None,
     ) -> None:
-        _check_declaration(name, forward, partials, partial_formulas)
+        _check_declaration(name, forward, partials, partial_formulas, all_partials)
         self.name = name
-        self.arity = len(partials)
+        self.arity = None if all_partials is not None else len(partials)
         self.forward = forward
-        self.partials = tuple(partials)
-        self.formula = formula or f"{name}({', '.join(f'{{{i}}}' for i in range(self.arity))})"
+        self.partials = tuple(p if callable(p) else float(p) for p in partials)
+        self.all_partials = all_partials
+        if formula is None:
+            inputs = "..." if self.arity is None else ", ".join(
+                f"{{{i}}}" for i in range(self.arity)
+            )
+            formula = f"{name}({inputs})"
+        self.formula = formula
         self.partial_formulas = tuple(partial_formulas) if partial_formulas else None
         # Specialised for the op's arity: these two run once per node, so every call counts.
         self.apply = _make_apply(self)
@@ -53,11 +64,28 @@ class Op:
 
     def local_derivatives(self, node: Value) -> tuple[float, ...]:
         """The partials d(node)/d(parent), evaluated at the numbers the node holds."""
+        if self.all_partials is not None:
+            args = ([parent.data for parent in node.parents], node.data)
+            try:
+                result = self.all_partials(*args)
+            except FLOAT_ERRORS:
+                result = _ieee_retry(self, self.all_partials, args, "all_partials")
+            return tuple(_checked_float(d, self, "all_partials") for d in result)
         args = (*(parent.data for parent in node.parents), node.data)
-        return tuple(_evaluate_partial(self, i, args) for i in range(self.arity))
+        return tuple(_evaluate_partial(self, i, args) for i in range(len(node.parents)))
+
+    def local_derivatives_on_graph(self, node: Value) -> tuple[Any, ...]:
+        """The partials evaluated on the Values themselves, so they are graph nodes too."""
+        if self.all_partials is not None:
+            return tuple(self.all_partials(node.parents, node))
+        args = (*node.parents, node)
+        return tuple(p(*args) if callable(p) else p for p in self.partials)
 
     def __repr__(self) -> str:
-        return f"<op {self.name!r} of {self.arity} input{'s' if self.arity > 1 else ''}>"
+        inputs = "any number of inputs" if self.arity is None else (
+            f"{self.arity} input{'s' if self.arity > 1 else ''}"
+        )
+        return f"<op {self.name!r} of {inputs}>"
 
 
 def define_op(
@@ -98,18 +126,59 @@ def define_op(
     return function
 
 
+def define_variadic_op(
+    name: str,
+    forward: Callable[..., Any],
+    all_partials: Callable[..., Any],
+    *,
+    formula: str | None = None,
+) -> Callable[..., Any]:
+    """Declare an op of any number of inputs; returns a function applying it to its arguments.
+
+    ``forward(xs)`` gives the output from the sequence of inputs; ``all_partials(xs, out)``
+    gives one partial per input, at once. One node then stands for what would otherwise be a
+    chain of binary nodes: a neuron's weighted sum is one ``linear`` node instead of 2n ``*``
+    and ``+`` nodes.
+    """
+    op = Op(name, forward, (), formula, None, all_partials)
+    _registry[name] = op
+    apply = op.apply
+
+    def function(*args: Any) -> Any:
+        result = apply(*args)
+        if result is NotImplemented:
+            kinds = ", ".join(sorted({type(a).__name__ for a in args}))
+            raise TypeError(f"{name}() takes Values or real numbers, got ({kinds})")
+        return result
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"The op {name!r}: {op.formula}."
+    function.op = op  # type: ignore[attr-defined]
+    return function
+
+
 def _check_declaration(
-    name: Any, forward: Any, partials: tuple[Any, ...], partial_formulas: Any
+    name: Any, forward: Any, partials: tuple[Any, ...], partial_formulas: Any,
+    all_partials: Any,
 ) -> None:
     if not isinstance(name, str) or not name:
         raise TypeError(f"define_op: the name must be a non-empty str, got {name!r}")
     if not callable(forward):
         raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    if all_partials is not None:
+        if not callable(all_partials):
+            raise TypeError(
+                f"define_variadic_op({name!r}): all_partials must be callable, got {all_partials!r}"
+            )
+        return
     if not partials:
         raise TypeError(f"define_op({name!r}): give one partial derivative per input, got none")
     for i, partial in enumerate(partials):
-        if not callable(partial):
-            raise TypeError(f"define_op({name!r}): partial {i} must be callable, got {partial!r}")
+        if not (callable(partial) or _is_real(partial)):
+            raise TypeError(
+                f"define_op({name!r}): partial {i} must be callable or a constant number, "
+                f"got {partial!r}"
+            )
     arity = len(partials)
     if not _accepts(forward, arity):
         raise TypeError(
@@ -117,13 +186,17 @@ def _check_declaration(
             f"but forward does not take {arity} argument(s)"
         )
     for i, partial in enumerate(partials):
-        if not _accepts(partial, arity + 1):
+        if callable(partial) and not _accepts(partial, arity + 1):
             raise TypeError(
                 f"define_op({name!r}): partial {i} must take the {arity} input(s) and the "
                 f"output ({arity + 1} arguments)"
             )
     if partial_formulas is not None and len(partial_formulas) != arity:
         raise TypeError(f"define_op({name!r}): give one partial formula per input ({arity})")
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool)
 
 
 def _accepts(function: Callable[..., Any], count: int) -> bool:
@@ -155,6 +228,8 @@ def _evaluate_forward(op: Op, args: tuple[float, ...]) -> float:
 
 def _evaluate_partial(op: Op, index: int, args: tuple[float, ...]) -> float:
     partial = op.partials[index]
+    if not callable(partial):
+        return float(partial)
     try:
         result = partial(*args)
     except FLOAT_ERRORS:
@@ -181,7 +256,8 @@ def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
-    if grad_mode.enabled:
+    recording = grad_mode.enabled
+    if recording:
         node.parents = parents
         node.rule = op
     else:
@@ -189,6 +265,8 @@ def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
         node.rule = None
     node._acc = None
     node._order = next(_creation_counter)
+    if recording is ANOMALY_CHECKS and op is not None:
+        check_new_node(node)
     return node
 
 
@@ -199,17 +277,26 @@ def _constant(x: Any) -> Value | None:
     return None
 
 
+def _is_value(x: Any) -> bool:
+    return isinstance(x, Value)
+
+
 def _on_plain_numbers(op: Op, args: tuple[Any, ...]) -> Any:
     """The op applied to numbers alone: the plain result, no graph."""
     for x in args:
         if not isinstance(x, Real) or isinstance(x, bool):
             return NotImplemented
-    return _evaluate_forward(op, tuple(float(x) for x in args))
+    numbers = tuple(float(x) for x in args)
+    return _evaluate_forward(op, (list(numbers),) if op.arity is None else numbers)
 
 
 def _make_apply(op: Op) -> Callable[..., Any]:
     forward = op.forward
+    mode = grad_mode
+    next_order = _creation_counter.__next__
 
+    # The unary and binary forms build their node inline, not through _node(): one call fewer
+    # per node on the hottest path of every graph.
     if op.arity == 1:
 
         def apply_unary(x: Any) -> Any:
@@ -221,7 +308,22 @@ def _make_apply(op: Op) -> Callable[..., Any]:
                 data = _evaluate_forward(op, (x.data,))
             if data.__class__ is not float:
                 data = _checked_float(data, op, "forward")
-            return _node(data, (x,), op)
+            node = _new_value(Value)
+            node.data = data
+            node.grad = 0.0
+            node.label = ""
+            recording = mode.enabled
+            if recording:
+                node.parents = (x,)
+                node.rule = op
+            else:
+                node.parents = ()
+                node.rule = None
+            node._acc = None
+            node._order = next_order()
+            if recording is ANOMALY_CHECKS:
+                check_new_node(node)
+            return node
 
         return apply_unary
 
@@ -244,9 +346,44 @@ def _make_apply(op: Op) -> Callable[..., Any]:
                 data = _evaluate_forward(op, (x.data, y.data))
             if data.__class__ is not float:
                 data = _checked_float(data, op, "forward")
-            return _node(data, (x, y), op)
+            node = _new_value(Value)
+            node.data = data
+            node.grad = 0.0
+            node.label = ""
+            recording = mode.enabled
+            if recording:
+                node.parents = (x, y)
+                node.rule = op
+            else:
+                node.parents = ()
+                node.rule = None
+            node._acc = None
+            node._order = next_order()
+            if recording is ANOMALY_CHECKS:
+                check_new_node(node)
+            return node
 
         return apply_binary
+
+    if op.arity is None:
+
+        def apply_variadic(*args: Any) -> Any:
+            if not all(map(_is_value, args)):
+                if not any(map(_is_value, args)):
+                    return _on_plain_numbers(op, args)
+                args = tuple(a if isinstance(a, Value) else _constant(a) for a in args)
+                if None in args:
+                    return NotImplemented
+            data = [a.data for a in args]
+            try:
+                result = forward(data)
+            except FLOAT_ERRORS:
+                result = _ieee_retry(op, forward, (data,), "forward")
+            if result.__class__ is not float:
+                result = _checked_float(result, op, "forward")
+            return _node(result, args, op)
+
+        return apply_variadic
 
     def apply_many(*args: Any) -> Any:
         if not any(isinstance(a, Value) for a in args):
@@ -267,8 +404,19 @@ def _make_apply(op: Op) -> Callable[..., Any]:
 
 def _make_backprop(op: Op) -> Callable[[Value, float], None]:
     """``backprop(node, g)``: add g * d(node)/d(parent) to each parent's accumulator."""
+    partials = op.partials
+    constant = [not callable(p) for p in partials]
+
+    if op.arity == 1 and constant[0]:
+        (c0,) = partials
+
+        def backprop_unary_constant(node: Value, g: float) -> None:
+            node.parents[0]._acc += g * c0
+
+        return backprop_unary_constant
+
     if op.arity == 1:
-        (d0,) = op.partials
+        (d0,) = partials
 
         def backprop_unary(node: Value, g: float) -> None:
             (a,) = node.parents
@@ -280,8 +428,18 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
 
         return backprop_unary
 
-    if op.arity == 2:
-        d0, d1 = op.partials
+    if op.arity == 2 and all(constant):
+        c0, c1 = partials
+
+        def backprop_binary_constant(node: Value, g: float) -> None:
+            a, b = node.parents
+            a._acc += g * c0
+            b._acc += g * c1
+
+        return backprop_binary_constant
+
+    if op.arity == 2 and not any(constant):
+        d0, d1 = partials
 
         def backprop_binary(node: Value, g: float) -> None:
             a, b = node.parents
@@ -295,6 +453,20 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
             b._acc += g * local_b
 
         return backprop_binary
+
+    if op.arity is None:
+        all_partials = op.all_partials
+
+        def backprop_variadic(node: Value, g: float) -> None:
+            parents = node.parents
+            try:
+                locals_ = all_partials([p.data for p in parents], node.data)
+            except FLOAT_ERRORS:
+                locals_ = op.local_derivatives(node)
+            for parent, local in zip(parents, locals_):
+                parent._acc += g * local
+
+        return backprop_variadic
 
     def backprop_many(node: Value, g: float) -> None:
         for parent, local in zip(node.parents, op.local_derivatives(node)):
@@ -335,6 +507,6 @@ def rule_for_positional_form(children: Any, op_name: Any) -> tuple[tuple[Value, 
     if not parents:
         return (), None
     op = _registry.get(op_name)
-    if op is None or op.arity != len(parents):
+    if op is None or op.arity not in (None, len(parents)):
         op = _UnknownOp(op_name or "?", len(parents))
     return parents, op

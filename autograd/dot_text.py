@@ -1,0 +1,76 @@
+"""Turning arbitrary text and numbers into Graphviz label text that renders literally."""
+
+from __future__ import annotations
+
+import math
+
+_RECORD_SPECIALS = frozenset("{}|<>")
+
+# Control characters would make the SVG invalid XML; they are shown in their Python escape form.
+_CONTROL_NAMES = {"\t": "\\t", "\r": "\\r", "\x0b": "\\v", "\x0c": "\\f"}
+
+
+def _visible(char: str) -> str:
+    if char in _CONTROL_NAMES:
+        return _CONTROL_NAMES[char]
+    return f"\\x{ord(char):02x}"
+
+
+def _escape(text: str, specials: frozenset[str]) -> str:
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\\n".join(_escape_line(line, specials) for line in lines)
+
+
+def _escape_line(line: str, specials: frozenset[str]) -> str:
+    out: list[str] = []
+    last = len(line) - 1
+    for i, char in enumerate(line):
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "&":
+            # Graphviz decodes HTML entities such as &amp; even in plain labels.
+            out.append("&amp;")
+        elif char in specials:
+            out.append("\\" + char)
+        elif char == " ":
+            # Graphviz trims a field's edges and merges runs of spaces; an entity survives both.
+            # Graphviz 2.42 also drops a space that follows a non-ASCII character ("é 0").
+            plain = 0 < i < last and line[i - 1] != " " and line[i - 1].isascii()
+            out.append(" " if plain else "&#32;")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(_escape_line(_visible(char), specials))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def record_field(text: str) -> str:
+    """Escape `text` for one field of a Graphviz record label so it renders literally.
+
+    Backslashes, quotes, `| { } < >`, `&` and runs of spaces are escaped; a newline becomes a
+    line break; other control characters are shown as Python escapes (`\\t`, `\\x00`).
+    """
+    return _escape(text, _RECORD_SPECIALS)
+
+
+def plain_label(text: str) -> str:
+    """Escape `text` for a non-record Graphviz label (an escString) so it renders literally."""
+    return _escape(text, frozenset())
+
+
+def format_number(x: float, precision: int) -> str:
+    """Format a node's number: `precision` decimals, scientific notation when that would hide it.
+
+    Fixed notation loses every significant digit of tiny numbers (0.00001 at 4 decimals is
+    0.0000) and becomes unreadably long for huge ones, so those switch to `1.2346e-05` form.
+    """
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    magnitude = abs(x)
+    if magnitude == 0 or 10.0 ** -(max(precision, 1) - 1) <= magnitude < 1e7:
+        return f"{x:.{precision}f}"
+    return f"{x:.{precision}e}"

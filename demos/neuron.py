@@ -1,0 +1,85 @@
+"""One tanh neuron, forward and backward, with every node of its graph printed.
+
+    o = tanh(x1*w1 + x2*w2 + b)
+
+The defaults are the classic lecture example: the bias is chosen so that n = 0.8814 and
+o = tanh(n) = 0.7071, which makes do/dn = 1 - o**2 = 0.5 and the gradients easy to check by hand.
+
+Run: python -m demos.neuron [--x1 X1] [--x2 X2] [--w1 W1] [--w2 W2] [--b B] [--digits N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograd import Value
+
+DEFAULTS = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+
+
+def build(x1: float, x2: float, w1: float, w2: float, b: float) -> Value:
+    """Builds the neuron's graph, runs backward() from its output and returns the output."""
+    x1v = Value(x1, label="x1")
+    x2v = Value(x2, label="x2")
+    w1v = Value(w1, label="w1")
+    w2v = Value(w2, label="w2")
+    bv = Value(b, label="b")
+    x1w1 = x1v * w1v
+    x1w1.label = "x1*w1"
+    x2w2 = x2v * w2v
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + bv
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o
+
+
+def table(root: Value, digits: int = 4) -> str:
+    """One row per node of root's graph (inputs first): label, op, data, grad."""
+    rows = [("node", "op", "data", "grad")]
+    for node in root.graph():
+        data, grad = f"{node.data:.{digits}f}", f"{node.grad:.{digits}f}"
+        rows.append((node.label or "?", node.op or "leaf", data, grad))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for k, row in enumerate(rows):
+        # Text columns left-aligned, numbers right-aligned so their decimal points line up.
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [row[2].rjust(widths[2]), row[3].rjust(widths[3])]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m demos.neuron",
+        description="A single tanh neuron, o = tanh(x1*w1 + x2*w2 + b): builds its graph, runs "
+        "backward() from o and prints every node with its value (data) and its gradient "
+        "do/dnode (grad).",
+    )
+    for name, default in DEFAULTS.items():
+        parser.add_argument(f"--{name}", type=float, default=default, help=f"default {default!r}")
+    parser.add_argument("--digits", type=int, default=4, help="decimal places printed (default 4)")
+    args = parser.parse_args(argv)
+    if args.digits < 0:
+        parser.error("--digits must be 0 or more")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    o = build(args.x1, args.x2, args.w1, args.w2, args.b)
+    print("o = tanh(x1*w1 + x2*w2 + b), after o.backward():\n")
+    print(table(o, args.digits))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs chainrule's whole test suite, after setting up .venv (see scripts/setup.sh):
+#     bash scripts/test.sh [--with-torch] [pytest arguments...]
+# e.g. `bash scripts/test.sh -k draw`. Exits with pytest's status; "no tests collected"
+# (pytest's exit 5) counts as a failure.
+set -euo pipefail
+# shellcheck source=scripts/setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+# The PyTorch version the float64 oracle tests compare against. On CI's machines pip takes this
+# exact version as a CPU wheel from local disk; any other spec would fetch a multi-GB CUDA build.
+TORCH_SPEC="torch==2.13.0"
+
+with_torch=0
+case "${CI:-}" in
+    '' | false | 0) ;;
+    *) with_torch=1 ;;
+esac
+pytest_args=()
+for arg in "$@"; do
+    if [ "$arg" = "--with-torch" ]; then
+        with_torch=1
+    else
+        pytest_args+=("$arg")
+    fi
+done
+
+chainrule_setup test
+
+# torch is not a project dependency: only the oracle tests (results checked against PyTorch in
+# float64) use it, and without it they skip, saying why. CI always installs it so that those
+# tests run; locally it is opt-in (--with-torch) because elsewhere it is a large download.
+if [ "$with_torch" -eq 1 ]; then
+    have_torch="$("$CR_PY" -c 'import importlib.metadata as m; print(m.version("torch"))' \
+        2>/dev/null || true)"
+    # Compare without the local version label: the CPU wheel calls itself "2.13.0+cpu".
+    if [ "${have_torch%%+*}" = "${TORCH_SPEC#torch==}" ]; then
+        cr_step "PyTorch: $have_torch (for the oracle tests)"
+    else
+        cr_step "PyTorch: installing $TORCH_SPEC into .venv (for the oracle tests)"
+        "$CR_PY" -m pip install -q "$TORCH_SPEC" || cr_die "pip could not install $TORCH_SPEC."
+    fi
+fi
+
+cr_step "Tests: python -m pytest$(cr_quoted ${pytest_args[@]+"${pytest_args[@]}"})"
+status=0
+"$CR_PY" -m pytest ${pytest_args[@]+"${pytest_args[@]}"} || status=$?
+if [ "$status" -eq 5 ]; then
+    cr_die "pytest collected no tests (exit 5); treating that as a failure."
+fi
+exit "$status"
