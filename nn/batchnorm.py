@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+import autograd
 from autograd import Value
 
 from .layers import check_size
@@ -61,15 +62,9 @@ class BatchNorm(Module):
         for j in range(self.num_features):
             column = [row[j] for row in rows]
             if self.training:
-                mean = column[0]
-                for x in column[1:]:
-                    mean = mean + x
-                mean = mean / n
+                mean = autograd.sum_values(column) / n
                 centered = [x - mean for x in column]
-                var = centered[0] * centered[0]
-                for d in centered[1:]:
-                    var = var + d * d
-                var = var / n
+                var = autograd.sum_values([d * d for d in centered]) / n
                 inv_std = (var + self.eps) ** -0.5
                 normalized = [d * inv_std for d in centered]
                 m = self.momentum

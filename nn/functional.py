@@ -24,11 +24,8 @@ def _data(x: Scalar) -> float:
 
 
 def _total(terms: Sequence[Scalar]) -> Scalar:
-    """The sum of `terms`, built left to right without a leading 0 constant."""
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
+    """The sum of `terms` as one "sum" node (Python's sum would chain n - 1 additions)."""
+    return autograd.sum_values(terms)
 
 
 def _reduce(terms: list[Scalar], reduction: str) -> Scalar:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import autograd
 from autograd import Value
 
 from .activations import ACTIVATIONS, resolve_activation
@@ -72,14 +73,8 @@ class Neuron(Module):
 
     def __call__(self, x: Input) -> Value:
         x = as_inputs(x, self.nin, "Neuron")
-        if self.b is not None:
-            total = self.b
-            pairs = zip(self.w, x, strict=True)
-        else:
-            total = self.w[0] * x[0]
-            pairs = zip(self.w[1:], x[1:], strict=True)
-        for weight, xi in pairs:
-            total = total + weight * xi
+        # One "linear" node for w · x + b: the same numbers as 2·nin "*" and "+" nodes, faster.
+        total = autograd.linear(self.w, x, 0.0 if self.b is None else self.b)
         return ACTIVATIONS[self.activation](total)
 
     def __repr__(self) -> str:
