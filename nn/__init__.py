@@ -1,1 +1,68 @@
-"""Neural-network building blocks on top of autograd."""
+"""Neural-network building blocks on top of autograd: modules, losses, optimizers, datasets.
+
+    import nn
+    nn.manual_seed(0)
+    model = nn.MLP(2, [16, 16, 1])                 # micrograd's moons classifier, 337 parameters
+    X, y = nn.datasets.make_moons(100, noise=0.1, labels=(-1, 1))
+    optimizer = nn.optim.SGD(model.parameters(), lr=1.0)
+    scores = [model(x) for x in X]
+    loss = nn.hinge_loss(scores, y) + nn.l2_penalty(model, alpha=1e-4)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+from . import datasets, functional, init, optim, schedules
+from .batchnorm import BatchNorm
+from .checkpoint import CheckpointError, LoadResult
+from .clip import clip_grad_norm_, clip_grad_value_
+from .dropout import Dropout
+from .functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_loss,
+    l1_penalty,
+    l2_penalty,
+    log_softmax,
+    mse_loss,
+    softmax,
+)
+from .layers import MLP, Layer, Neuron
+from .module import Module
+from .random import default_generator, manual_seed
+from .schedules import CosineAnnealingLR, LinearLR, StepLR
+
+__all__ = [
+    "MLP",
+    "BatchNorm",
+    "CheckpointError",
+    "CosineAnnealingLR",
+    "Dropout",
+    "Layer",
+    "LinearLR",
+    "LoadResult",
+    "Module",
+    "Neuron",
+    "StepLR",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "cross_entropy",
+    "datasets",
+    "default_generator",
+    "functional",
+    "hinge_loss",
+    "init",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "log_softmax",
+    "manual_seed",
+    "mse_loss",
+    "optim",
+    "schedules",
+    "softmax",
+]

@@ -1,0 +1,71 @@
+"""Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_, in place on .grad."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+
+from autograd import Value
+
+
+def _as_params(params: Value | Iterable[Value], who: str) -> list[Value]:
+    if isinstance(params, Value):
+        return [params]
+    if not isinstance(params, Iterable):
+        raise TypeError(
+            f"{who} takes parameters (such as model.parameters()); got {type(params).__name__}"
+        )
+    return list(params)
+
+
+def _check_limit(name: str, value: object, who: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a number; got {type(value).__name__}")
+    if not value >= 0:
+        raise ValueError(f"{who}: {name} must be >= 0; got {value}")
+    return float(value)
+
+
+def clip_grad_norm_(
+    params: Value | Iterable[Value],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
+    """Scale all gradients together so their `norm_type`-norm is at most `max_norm`; return the
+    norm before clipping. `norm_type` may be `math.inf` (largest absolute gradient)."""
+    who = "clip_grad_norm_"
+    params = _as_params(params, who)
+    max_norm = _check_limit("max_norm", max_norm, who)
+    norm_type = _check_limit("norm_type", norm_type, who)
+    if norm_type == 0:
+        raise ValueError(f"{who}: norm_type must be positive (2.0 for the usual norm)")
+    grads = [abs(p.grad) for p in params]
+    if not grads:
+        return 0.0
+    if math.isinf(norm_type):
+        total = max(grads)
+    else:
+        total = math.fsum(g**norm_type for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise FloatingPointError(
+            f"{who}: the total gradient norm is {total}; pass error_if_nonfinite=False to clip "
+            "anyway"
+        )
+    # As PyTorch: the 1e-6 keeps the division finite when every gradient is 0.
+    # A nan norm makes every gradient nan, as in PyTorch (error_if_nonfinite catches it).
+    coefficient = max_norm / (total + 1e-6)
+    if not coefficient >= 1.0:
+        for p in params:
+            p.grad = p.grad * coefficient
+    return total
+
+
+def clip_grad_value_(params: Value | Iterable[Value], clip_value: float) -> None:
+    """Clamp every gradient into [-clip_value, clip_value]."""
+    who = "clip_grad_value_"
+    params = _as_params(params, who)
+    limit = _check_limit("clip_value", clip_value, who)
+    for p in params:
+        p.grad = min(max(p.grad, -limit), limit)

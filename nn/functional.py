@@ -1,0 +1,258 @@
+"""Losses, softmax and penalties over Values, matching torch.nn.functional in float64.
+
+Predictions are a Value (one sample) or a list of Values (one per sample; a list of lists for
+several outputs per sample), targets plain numbers in the same shape. `reduction` is "mean"
+(default) or "sum". Plain numbers work wherever Values do.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+
+import autograd
+from autograd import Value
+
+from .module import Module
+
+Scalar = Value | float
+REDUCTIONS = ("mean", "sum")
+
+
+def _data(x: Scalar) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _total(terms: Sequence[Scalar]) -> Scalar:
+    """The sum of `terms` as one "sum" node (Python's sum would chain n - 1 additions)."""
+    return autograd.sum_values(terms)
+
+
+def _reduce(terms: list[Scalar], reduction: str) -> Scalar:
+    total = _total(terms)
+    return total / len(terms) if reduction == "mean" else total
+
+
+def _check_reduction(reduction: str, who: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be 'mean' or 'sum'; got {reduction!r}")
+
+
+def _is_sequence(x: object) -> bool:
+    return isinstance(x, (list, tuple))
+
+
+def _check_element(x: object, who: str, what: str) -> None:
+    if not isinstance(x, Value) and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+        raise TypeError(f"{who}: {what} must hold Values or numbers; got {type(x).__name__}")
+
+
+def _pairs(pred: object, target: object, who: str) -> list[tuple[Scalar, Scalar]]:
+    """(prediction, target) element pairs; shapes must match exactly (one level of nesting)."""
+    if not _is_sequence(pred):
+        pred = [pred]
+    if not _is_sequence(target):
+        target = [target]
+    if len(pred) != len(target):
+        raise ValueError(
+            f"{who}: predictions and targets differ in length ({len(pred)} vs {len(target)})"
+        )
+    if not pred:
+        raise ValueError(f"{who}: got no predictions (an empty list)")
+    pairs = []
+    for i, (p, t) in enumerate(zip(pred, target, strict=True)):
+        if _is_sequence(p) or _is_sequence(t):
+            if not (_is_sequence(p) and _is_sequence(t)) or len(p) != len(t):
+                raise ValueError(f"{who}: predictions and targets differ in shape at sample {i}")
+            pairs.extend(zip(p, t, strict=True))
+        else:
+            pairs.append((p, t))
+    for p, t in pairs:
+        _check_element(p, who, "predictions")
+        _check_element(t, who, "targets")
+    return pairs
+
+
+def mse_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
+    """Mean (or sum) of squared errors (pred - target)²."""
+    _check_reduction(reduction, "mse_loss")
+    terms = []
+    for p, t in _pairs(pred, target, "mse_loss"):
+        error = p - t
+        terms.append(error * error)
+    return _reduce(terms, reduction)
+
+
+def l1_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
+    """Mean (or sum) of absolute errors |pred - target|."""
+    _check_reduction(reduction, "l1_loss")
+    return _reduce([abs(p - t) for p, t in _pairs(pred, target, "l1_loss")], reduction)
+
+
+def _clamped_log(x: Scalar) -> Scalar:
+    # PyTorch clamps BCE's logs at -100, so a probability of exactly 0 or 1 gives a finite loss.
+    return max(autograd.log(x), -100.0)
+
+
+def _bce_forward(p: float, t: float) -> float:
+    return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
+
+
+# PyTorch keeps the gradient's denominator p(1 - p) away from 0 by 1e-12, a float32 constant:
+# its float64 value is this, which makes the gradient at p = 0 or 1 agree with PyTorch's exactly.
+_BCE_EPSILON = 9.999999960041972e-13
+
+
+def _bce_partial_p(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
+    return (p - t) / max((1 - p) * p, _BCE_EPSILON)
+
+
+def _bce_partial_t(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
+    return _clamped_log(1 - p) - _clamped_log(p)
+
+
+_bce_term = autograd.define_op(
+    "binary_cross_entropy",
+    _bce_forward,
+    _bce_partial_p,
+    _bce_partial_t,
+    formula="bce({0}, {1})",
+    partial_formulas=("({0} - {1}) / ({0}(1 - {0}))", "log(1 - {0}) - log({0})"),
+)
+
+
+def binary_cross_entropy(prob: object, target: object, reduction: str = "mean") -> Scalar:
+    """-[t·log(p) + (1-t)·log(1-p)] on probabilities p in [0, 1] (logs clamped at -100 as in
+    PyTorch). Prefer `binary_cross_entropy_with_logits` after a sigmoid: it is exact."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    pairs = _pairs(prob, target, "binary_cross_entropy")
+    for i, (p, _) in enumerate(pairs):
+        if not 0.0 <= _data(p) <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy: probabilities must be in [0, 1]; element {i} is "
+                f"{_data(p)} (pass raw scores to binary_cross_entropy_with_logits instead)"
+            )
+    return _reduce([_bce_term(p, t) for p, t in pairs], reduction)
+
+
+def _bce_with_logits_term(x: Scalar, t: Scalar) -> Scalar:
+    # -[t·log σ(x) + (1-t)·log(1-σ(x))] simplifies to softplus(x) - t·x; the engine's softplus
+    # never overflows, so logits of ±1000 are fine, and the gradient is σ(x) - t exactly.
+    return autograd.softplus(x) - x * t
+
+
+def binary_cross_entropy_with_logits(
+    logit: object, target: object, reduction: str = "mean"
+) -> Scalar:
+    """Binary cross-entropy of sigmoid(logit) against targets in [0, 1], computed stably."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    pairs = _pairs(logit, target, "binary_cross_entropy_with_logits")
+    return _reduce([_bce_with_logits_term(x, t) for x, t in pairs], reduction)
+
+
+def _check_logits(logits: object, who: str) -> list[Scalar]:
+    if not _is_sequence(logits) or not logits:
+        raise ValueError(f"{who}: logits must be a non-empty list of Values (one per class)")
+    for z in logits:
+        _check_element(z, who, "logits")
+    return list(logits)
+
+
+def _shifted_log_sum_exp(logits: list[Scalar]) -> tuple[list[Scalar], Scalar]:
+    """(z - m, log Σ exp(z - m)) with m the largest logit's value: exp never overflows, and
+    subtracting a constant leaves every gradient exact."""
+    m = max(_data(z) for z in logits)
+    shifted = [z - m for z in logits]
+    return shifted, autograd.log(_total([autograd.exp(s) for s in shifted]))
+
+
+def softmax(logits: Sequence[Scalar]) -> list[Scalar]:
+    """exp(z_i) / Σ_j exp(z_j) for a list of logits, computed without overflow."""
+    logits = _check_logits(logits, "softmax")
+    m = max(_data(z) for z in logits)
+    exps = [autograd.exp(z - m) for z in logits]
+    total = _total(exps)
+    return [e / total for e in exps]
+
+
+def log_softmax(logits: Sequence[Scalar]) -> list[Scalar]:
+    """z_i - log Σ_j exp(z_j) for a list of logits, computed without overflow."""
+    shifted, log_sum = _shifted_log_sum_exp(_check_logits(logits, "log_softmax"))
+    return [s - log_sum for s in shifted]
+
+
+def _check_class(index: object, n_classes: int, who: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"{who}: a class index must be an int; got {type(index).__name__}")
+    if not 0 <= index < n_classes:
+        raise ValueError(
+            f"{who}: class index {index} is out of range for {n_classes} classes "
+            f"(valid: 0 to {n_classes - 1})"
+        )
+    return int(index)
+
+
+def cross_entropy(logits: object, target: object, reduction: str = "mean") -> Scalar:
+    """-log softmax(logits)[target]: one sample (a list of logits and a class index) or a batch
+    (a list of such lists and a list of indices), via a stable log-sum-exp."""
+    who = "cross_entropy"
+    _check_reduction(reduction, who)
+    if _is_sequence(logits) and logits and _is_sequence(logits[0]):
+        if not _is_sequence(target):
+            raise TypeError(f"{who}: a batch of logits needs a list of class indices")
+        if len(logits) != len(target):
+            raise ValueError(
+                f"{who}: {len(logits)} samples of logits but {len(target)} class indices"
+            )
+        samples = list(zip(logits, target, strict=True))
+    else:
+        samples = [(logits, target)]
+    terms = []
+    for sample_logits, index in samples:
+        sample_logits = _check_logits(sample_logits, who)
+        index = _check_class(index, len(sample_logits), who)
+        shifted, log_sum = _shifted_log_sum_exp(sample_logits)
+        terms.append(log_sum - shifted[index])
+    return _reduce(terms, reduction)
+
+
+def hinge_loss(
+    score: object, target: object, margin: float = 1.0, reduction: str = "mean"
+) -> Scalar:
+    """max(0, margin - target·score) with targets -1 or +1: the max-margin loss of micrograd's
+    moons demo (a score's sign is the predicted class)."""
+    _check_reduction(reduction, "hinge_loss")
+    pairs = _pairs(score, target, "hinge_loss")
+    for i, (_, t) in enumerate(pairs):
+        if _data(t) not in (-1.0, 1.0):
+            raise ValueError(
+                f"hinge_loss: targets must be -1 or +1; element {i} is {_data(t)} "
+                f"(turn 0/1 labels into -1/+1 with 2*y - 1)"
+            )
+    return _reduce([autograd.relu(margin - t * s) for s, t in pairs], reduction)
+
+
+def _parameter_list(params: Module | Iterable[Value]) -> list[Value]:
+    if isinstance(params, Module):
+        return params.parameters()
+    if isinstance(params, Value):
+        return [params]
+    return list(params)
+
+
+def l1_penalty(params: Module | Iterable[Value], alpha: float = 1.0) -> Scalar:
+    """alpha · Σ|p| over the parameters (of a module or an iterable of Values)."""
+    params = _parameter_list(params)
+    if not params:
+        return Value(0.0)
+    total = _total([abs(p) for p in params])
+    return total if alpha == 1.0 else alpha * total
+
+
+def l2_penalty(params: Module | Iterable[Value], alpha: float = 1.0) -> Scalar:
+    """alpha · Σp² over the parameters: micrograd's `alpha * sum(p*p for p in params)`."""
+    params = _parameter_list(params)
+    if not params:
+        return Value(0.0)
+    total = _total([p * p for p in params])
+    return total if alpha == 1.0 else alpha * total
