@@ -34,9 +34,14 @@ def topological_order(root: Value) -> list[Value]:
 def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(node) * grad into ``node.grad`` for every node under ``root``."""
     nodes = _run(root, grad, create_graph)
-    for node in nodes:
-        node.grad = _accumulate(node.grad, node._acc)
-        node._acc = None
+    if create_graph:
+        for node in nodes:
+            node.grad = _accumulate(node.grad, node._acc)
+            node._acc = None
+    else:
+        for node in nodes:
+            node.grad += node._acc
+            node._acc = None
 
 
 def grad(

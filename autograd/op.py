@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from numbers import Real
+from operator import attrgetter
 from typing import Any
 
 from autograd.anomaly import check_new_node
@@ -277,6 +278,10 @@ def _constant(x: Any) -> Value | None:
     return None
 
 
+_JUST_VALUES = {Value}
+_data_of = attrgetter("data")
+
+
 def _is_value(x: Any) -> bool:
     return isinstance(x, Value)
 
@@ -368,13 +373,13 @@ def _make_apply(op: Op) -> Callable[..., Any]:
     if op.arity is None:
 
         def apply_variadic(*args: Any) -> Any:
-            if not all(map(_is_value, args)):
+            if set(map(type, args)) != _JUST_VALUES:
                 if not any(map(_is_value, args)):
                     return _on_plain_numbers(op, args)
                 args = tuple(a if isinstance(a, Value) else _constant(a) for a in args)
                 if None in args:
                     return NotImplemented
-            data = [a.data for a in args]
+            data = list(map(_data_of, args))
             try:
                 result = forward(data)
             except FLOAT_ERRORS:
@@ -460,7 +465,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         def backprop_variadic(node: Value, g: float) -> None:
             parents = node.parents
             try:
-                locals_ = all_partials([p.data for p in parents], node.data)
+                locals_ = all_partials(list(map(_data_of, parents)), node.data)
             except FLOAT_ERRORS:
                 locals_ = op.local_derivatives(node)
             for parent, local in zip(parents, locals_):

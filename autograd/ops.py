@@ -269,19 +269,24 @@ def sum_values(values: Sequence[Any]) -> Any:
 
 def dot(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
     """Σ xᵢ·yᵢ as one node."""
-    xs, ys = list(xs), list(ys)
     _check_lengths("dot", "xs", xs, "ys", ys)
     return _dot(*xs, *ys)
 
 
 def linear(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = 0.0) -> Any:
     """Σ wᵢ·xᵢ + b as one node: a neuron's pre-activation."""
-    weights, inputs = list(weights), list(inputs)
     _check_lengths("linear", "weights", weights, "inputs", inputs)
-    return _linear(*weights, *inputs, bias)
+    # Straight to the op's apply: this runs once per neuron per sample.
+    node = _apply_linear(*weights, *inputs, bias)
+    if node is NotImplemented:
+        return _linear(*weights, *inputs, bias)  # raises the TypeError naming the bad input
+    return node
 
 
-def _check_lengths(name: str, a_name: str, a: list[Any], b_name: str, b: list[Any]) -> None:
+_apply_linear = _linear.op.apply
+
+
+def _check_lengths(name: str, a_name: str, a: Sequence[Any], b_name: str, b: Sequence[Any]) -> None:
     if len(a) != len(b):
         raise ValueError(f"{name}(): {a_name} has {len(a)} items but {b_name} has {len(b)}")
     if not a:

@@ -53,7 +53,8 @@ def machine() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as file:
-            names = [line.split(":", 1)[1].strip() for line in file if line.startswith("model")]
+            lines = [line for line in file if line.startswith("model name")]
+        names = [line.split(":", 1)[1].strip() for line in lines]
         cpu = names[0] if names else cpu
     except OSError:
         pass
@@ -201,7 +202,7 @@ def format_table(r: dict[str, Any]) -> str:
         "",
         f"depth and width ({d['length']:,} nodes)",
     ]
-    for name, title in (("chain", "chain of tanh"), ("sum_values", "sum_values (one node)"),
+    for name, title in (("chain", "chain of relu"), ("sum_values", "sum_values (one node)"),
                         ("python_sum", "Python sum (a chain of +)")):
         row = d[name]
         lines.append(

@@ -63,11 +63,11 @@ def binary_moons_graph(engine: str, seed: int = 0) -> tuple[Any, int]:
 
 
 def chain(engine: str, length: int) -> tuple[Any, Any]:
-    """tanh applied ``length`` times: a graph ``length`` deep."""
+    """relu applied ``length`` times: a graph ``length`` deep (micrograd has no tanh)."""
     leaf = value_class(engine)(0.5)
     node = leaf
     for _ in range(length):
-        node = node.tanh()
+        node = node.relu()
     return node, leaf
 
 

@@ -254,5 +254,5 @@ def l2_penalty(params: Module | Iterable[Value], alpha: float = 1.0) -> Scalar:
     params = _parameter_list(params)
     if not params:
         return Value(0.0)
-    total = _total([p * p for p in params])
+    total = autograd.dot(params, params)  # Σ p·p as one node
     return total if alpha == 1.0 else alpha * total

@@ -72,7 +72,10 @@ class Neuron(Module):
         self.b = Value(0.0) if bias else None
 
     def __call__(self, x: Input) -> Value:
-        x = as_inputs(x, self.nin, "Neuron")
+        return self._fire(as_inputs(x, self.nin, "Neuron"))
+
+    def _fire(self, x: Sequence[Value | float]) -> Value:
+        """The neuron on inputs already checked (a Layer checks them once for all its neurons)."""
         # One "linear" node for w · x + b: the same numbers as 2·nin "*" and "+" nodes, faster.
         total = autograd.linear(self.w, x, 0.0 if self.b is None else self.b)
         return ACTIVATIONS[self.activation](total)
@@ -108,7 +111,9 @@ class Layer(Module):
 
     def __call__(self, x: Input) -> Value | list[Value]:
         x = as_inputs(x, self.neurons[0].nin, "Layer")
-        outputs = [neuron(x) for neuron in self.neurons]
+        # Numbers become leaves once here, not once per neuron.
+        x = [v if isinstance(v, Value) else Value(v) for v in x]
+        outputs = [neuron._fire(x) for neuron in self.neurons]
         return outputs[0] if len(outputs) == 1 else outputs
 
     def __repr__(self) -> str:
