@@ -7,6 +7,7 @@ gradient arriving at the node into contributions to its inputs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from numbers import Real
 from operator import attrgetter
 from typing import Any
 
@@ -73,7 +74,9 @@ def grad(
 def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
     """Propagate ``grad`` from ``root``; leaves each node's total in ``node._acc``."""
     _check_value(root, "the output")
+    grad = _upstream(grad)
     nodes = [root]
+    node = root
     try:
         _collect(nodes)
         root._acc = grad
@@ -86,11 +89,44 @@ def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
                 rule = node.rule
                 if rule is not None:
                     rule.backprop(node, node._acc)
+    except TypeError as error:
+        _clear_accumulators(nodes)
+        _explain_type_error(node, error)
+        raise
     except BaseException:
-        for node in nodes:
-            node._acc = None
+        _clear_accumulators(nodes)
         raise
     return nodes
+
+
+def _clear_accumulators(nodes: list[Value]) -> None:
+    for node in nodes:
+        node._acc = None
+
+
+def _upstream(grad: Any) -> Any:
+    """The gradient backward starts from: a real number (as a float), or a Value."""
+    if isinstance(grad, Value):
+        return grad
+    if isinstance(grad, Real) and not isinstance(grad, bool):
+        return float(grad)
+    raise TypeError(
+        f"the upstream gradient (grad) must be a real number or a Value, got "
+        f"{type(grad).__name__}: {grad!r:.40}"
+    )
+
+
+def _explain_type_error(node: Value, error: TypeError) -> None:
+    """After a TypeError in the float backward: if a partial of ``node``'s op returned something
+    other than a number (which the fast path does not check), raise the error saying so."""
+    rule = node.rule
+    if rule is None:
+        return
+    try:
+        rule.local_derivatives(node)  # checks every partial's result
+    except TypeError as clearer:
+        if str(clearer) != str(error):
+            raise clearer from error
 
 
 def _collect(nodes: list[Value]) -> None:
