@@ -92,12 +92,15 @@ ORACLE_OPS = [
 ]
 
 
-def agree(ours: float, theirs: float) -> bool:
-    """nan equals nan, infinities must match exactly, finite numbers to 1e-6 relative."""
+def agree(ours: float, theirs: float, signed_zero: bool = False) -> bool:
+    """nan equals nan, infinities must match exactly, finite numbers to 1e-6 relative; with
+    ``signed_zero`` a zero must also have the same sign (1 / -0.0 is -inf, 1 / 0.0 is inf)."""
     if math.isnan(ours) or math.isnan(theirs):
         return math.isnan(ours) and math.isnan(theirs)
     if math.isinf(ours) or math.isinf(theirs):
         return ours == theirs
+    if signed_zero and ours == 0.0 and theirs == 0.0:
+        return math.copysign(1.0, ours) == math.copysign(1.0, theirs)
     return math.isclose(ours, theirs, rel_tol=REL)
 
 
@@ -203,15 +206,47 @@ def test_random_graphs_use_every_op():
 # ----- IEEE edge inputs -------------------------------------------------------------------------
 
 EDGES = [0.0, -0.0, 1e-300, -1e-300, 1e300, -1e300, inf, -inf, nan]
+
+
+def constant(c: float) -> Any:
+    return torch.tensor(c, dtype=torch.float64)
+
+
+# A plain number operand is a constant leaf to the engine, so `c / x` is a division: the oracle
+# is torch.div with a constant tensor. (PyTorch's own `c / tensor` is reciprocal(x) * c, whose
+# gradient at x = 1e-300 is c * -inf, not a division's.) `x ** c` is its own op in both: PyTorch
+# takes x ** 0.5 as sqrt, and so does the engine.
+ARITHMETIC = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+}
 EDGE_ONLY_OPS = [
     op("0 ** x", 1, lambda x: 0.0**x, lambda x: torch.pow(0.0, x)),
     op("-8 ** x", 1, lambda x: (-8.0) ** x, lambda x: torch.pow(-8.0, x)),
+    op("x ** -0.5", 1, lambda x: x**-0.5, lambda x: x**-0.5),
+    op("x ** -2", 1, lambda x: x**-2, lambda x: x**-2),
+    *[op(f"x {name} {c!r}", 1, lambda x, f=f, c=c: f(x, c), lambda x, f=f, c=c: f(x, constant(c)))
+      for (name, f), c in itertools.product(ARITHMETIC.items(), EDGES)],
+    *[op(f"{c!r} {name} x", 1, lambda x, f=f, c=c: f(c, x), lambda x, f=f, c=c: f(constant(c), x))
+      for (name, f), c in itertools.product(ARITHMETIC.items(), EDGES)],
+    *[op(f"x ** {c!r}", 1, lambda x, c=c: x**c, lambda x, c=c: x**c) for c in EDGES],
+    *[op(f"{c!r} ** x", 1, lambda x, c=c: c**x, lambda x, c=c: torch.pow(c, x)) for c in EDGES],
+    *[op(f"leaky_relu(x, {c!r})", 1, lambda x, c=c: x.leaky_relu(c),
+         lambda x, c=c: F.leaky_relu(x, c)) for c in EDGES],
 ]
 EDGE_OPS = [o for o in ORACLE_OPS if o.arity <= 2] + EDGE_ONLY_OPS + [
     op("sum_values([x, y])", 2, lambda x, y: autograd.sum_values([x, y]), lambda x, y: x + y),
+    op("sum_values([x, y, z])", 3, lambda x, y, z: autograd.sum_values([x, y, z]),
+       lambda x, y, z: x + y + z),
     op("dot([x], [y])", 2, lambda x, y: autograd.dot([x], [y]), lambda x, y: x * y),
+    op("dot([w, x], [y, z])", 4, lambda w, x, y, z: autograd.dot([w, x], [y, z]),
+       lambda w, x, y, z: w * y + x * z),
     op("linear([x], [y], 1)", 2, lambda x, y: autograd.linear([x], [y], 1.0),
        lambda x, y: x * y + 1.0),
+    op("linear([w], [x], b)", 3, lambda w, x, b: autograd.linear([w], [x], b),
+       lambda w, x, b: w * x + b),
 ]
 
 
@@ -224,8 +259,11 @@ def edge_mismatches(o: OracleOp) -> list[str]:
         t_leaves = [leaf(x) for x in point]
         t_out = o.torch(*t_leaves)
         theirs = [t_out.item(), *(g.item() for g in torch_grads(t_out, t_leaves))]
-        for what, a, b in zip(["value", *(f"d/dx{i}" for i in range(o.arity))], ours, theirs):
-            if not agree(a, b):
+        # Values must match to the sign of a zero. Gradients are sums that start from +0.0, so
+        # a gradient that is exactly zero is +0.0 where PyTorch may give -0.0 (docs/numerics.md).
+        whats = ["value", *(f"d/dx{i}" for i in range(o.arity))]
+        for what, a, b in zip(whats, ours, theirs):
+            if not agree(a, b, signed_zero=what == "value"):
                 at = ", ".join(map(repr, point))
                 mismatches.append(f"  {o.name} at ({at}): {what}: ours {a!r}, torch {b!r}")
     return mismatches
