@@ -144,16 +144,19 @@ sigmoid = define_op(
     formula="σ({0})", partial_formulas=("{out} · (1 - {out})",),
 )
 
-# As in PyTorch: relu(nan) is nan, the derivative is 0 at 0 and 1 at nan (only x <= 0 stops it).
+# As in PyTorch: relu(nan) is nan and relu(-0.0) is -0.0; the derivative is 0 at 0 and 1 at nan
+# (only x <= 0 stops it).
 relu = define_op(
-    "relu", lambda x: 0.0 if x <= 0.0 else x,
+    "relu", lambda x: 0.0 if x < 0.0 else x,
     lambda x, out: 0.0 if out <= 0.0 else 1.0,
     formula="relu({0})", partial_formulas=("0 if {out} <= 0 else 1",),
 )
 
 
 @functools.lru_cache(maxsize=64)
-def _leaky_relu_op(slope: float) -> Op:
+def _leaky_relu_op(slope: float, sign: float) -> Op:
+    # `sign` keeps slopes 0.0 and -0.0 apart: they are equal keys to the cache, but x * slope
+    # differs in the sign of zero.
     return Op(
         "leaky_relu", lambda x: x if x > 0.0 else slope * x,
         (lambda x, out: 1.0 if x > 0.0 else slope,),
@@ -168,7 +171,8 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
         raise TypeError(
             f"leaky_relu: negative_slope must be a real number, got {negative_slope!r}"
         )
-    result = _leaky_relu_op(float(negative_slope)).apply(x)
+    slope = float(negative_slope)
+    result = _leaky_relu_op(slope, math.copysign(1.0, slope)).apply(x)
     if result is NotImplemented:
         raise TypeError(f"leaky_relu() takes a Value or a real number, got {type(x).__name__}")
     return result
@@ -224,8 +228,10 @@ sqrt = define_op(
 # A neuron's weighted sum as one node: the same numbers as 2n binary "*" and "+" nodes, with a
 # fraction of the Python objects (and so of the time and memory).
 
+# Sums start from -0.0, IEEE's additive identity: sum() starts from 0, and 0 + -0.0 is 0.0, so
+# the sum of negative zeros would be +0.0 where x + y gives -0.0.
 _sum = define_variadic_op(
-    "sum", sum,
+    "sum", lambda xs: sum(xs, -0.0),
     lambda xs, out: (1.0,) * len(xs),
     formula="Σ xᵢ",
 )
@@ -233,7 +239,7 @@ _sum = define_variadic_op(
 
 def _dot_forward(xs_then_ys: Sequence[Any]) -> Any:
     n = len(xs_then_ys) // 2
-    return sum(map(_times, xs_then_ys[:n], xs_then_ys[n:]))
+    return sum(map(_times, xs_then_ys[:n], xs_then_ys[n:]), -0.0)
 
 
 def _dot_partials(xs_then_ys: Sequence[Any], out: Any) -> tuple[Any, ...]:
@@ -246,7 +252,7 @@ _dot = define_variadic_op("dot", _dot_forward, _dot_partials, formula="Σ xᵢ·
 
 def _linear_forward(weights_inputs_bias: Sequence[Any]) -> Any:
     n = len(weights_inputs_bias) // 2
-    weighted = sum(map(_times, weights_inputs_bias[:n], weights_inputs_bias[n:-1]))
+    weighted = sum(map(_times, weights_inputs_bias[:n], weights_inputs_bias[n:-1]), -0.0)
     return weighted + weights_inputs_bias[-1]
 
 
