@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from autograd.value import Value
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_LIBRARY_PACKAGES = ("autograd", "nn")
 
 # Filled only inside detect_anomaly(); entries go with their nodes.
 _creation_sites: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
@@ -46,14 +47,26 @@ def propagate_checking(nodes: Iterable[Value]) -> None:
         ):
             contribution = upstream * local
             if not math.isfinite(contribution):
-                site = creation_site(node) or "unknown (made outside detect_anomaly())"
                 raise FloatingPointError(
                     f"detect_anomaly: backward of op {node.op!r}{_label(node)} gave input "
                     f"{index} (data {parent.data}) the gradient {contribution} = upstream "
                     f"{upstream} × local {local}; inputs ({_describe_inputs(node)}), output "
-                    f"{node.data}\n  created at {site}"
+                    f"{node.data}\n  created at {_site(node)}"
                 )
-            parent._acc += contribution
+            before = parent._acc
+            parent._acc = before + contribution
+            if not math.isfinite(parent._acc):  # finite contributions can overflow in the sum
+                who = repr(parent.label) if parent.label else f"input {index} of op {node.op!r}"
+                raise FloatingPointError(
+                    f"detect_anomaly: the gradient of {who} (data {parent.data}) sums to "
+                    f"{parent._acc}: {before} so far + {contribution} from backward of op "
+                    f"{node.op!r}{_label(node)}; inputs ({_describe_inputs(node)})\n"
+                    f"  created at {_site(node)}"
+                )
+
+
+def _site(node: Value) -> str:
+    return creation_site(node) or "unknown (made outside detect_anomaly())"
 
 
 def _label(node: Value) -> str:
@@ -67,10 +80,13 @@ def _describe_inputs(node: Value) -> str:
 
 
 def _user_frame_description() -> str:
+    # The innermost frame outside chainrule's packages: a node made inside an nn layer is
+    # reported at the user's `model(x)`, not at the layer's code.
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(
-        os.path.abspath(frame.f_code.co_filename)
-    ) == _PACKAGE_DIR:
+    while frame is not None and (
+        frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARY_PACKAGES
+        or os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
+    ):
         frame = frame.f_back
     if frame is None:
         return "unknown"
