@@ -1,12 +1,15 @@
 """backward(), grad(), higher derivatives, no_grad and graphs too deep for recursion."""
 
+import contextlib
 import gc
 import math
+import sys
 import threading
 
 import pytest
 
-from autograd import Value, grad, no_grad
+import autograd
+from autograd import Value, define_op, grad, no_grad
 from autograd.grad_mode import enable_grad, is_grad_enabled
 
 
@@ -135,6 +138,85 @@ def test_no_grad_is_thread_local():
     assert seen == {"other": True, "here": False}
 
 
+def workload(seed: int, rounds: int, barrier: threading.Barrier | None = None) -> list:
+    """Build and differentiate a fresh graph each round; what each round saw, for comparison.
+
+    Under no_grad() the nodes are leaves and backward reaches nothing; the rounds that switch
+    enable_grad() back on build real graphs. Between building and differentiating, the two
+    threads wait for each other, so one builds while the other builds or differentiates.
+    """
+    seen = []
+    for r in range(rounds):
+        x, w = Value(0.1 * seed + 0.01 * r, label="x"), Value(-0.3 + 0.02 * r, label="w")
+        with enable_grad() if r % 3 == 0 else contextlib.nullcontext():
+            y = x
+            for i in range(300):
+                y = (y * w + x).tanh() if i % 2 else y + (x * w).sin() * 0.5
+            if barrier is not None:
+                barrier.wait()
+            y.backward()
+        seen.append((is_grad_enabled(), y.data, x.grad, w.grad, len(y.graph())))
+        if barrier is not None:
+            barrier.wait()
+    return seen
+
+
+def in_no_grad(seed: int, rounds: int, barrier: threading.Barrier | None = None) -> list:
+    with no_grad():
+        return workload(seed, rounds, barrier)
+
+
+def test_two_threads_one_inside_no_grad_give_the_sequential_results():
+    rounds = 12
+    sequential = [workload(1, rounds), in_no_grad(2, rounds)]
+    assert sequential[1][0][4] > 1 and sequential[1][1][4] == 1  # both kinds of round happen
+
+    barrier = threading.Barrier(2, timeout=60)
+    results: list = [None, None]
+
+    def run(slot, function, seed):
+        results[slot] = function(seed, rounds, barrier)
+
+    previous_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, mid-graph
+    try:
+        threads = [threading.Thread(target=run, args=(0, workload, 1)),
+                   threading.Thread(target=run, args=(1, in_no_grad, 2))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        sys.setswitchinterval(previous_interval)
+    assert not barrier.broken
+    assert results == sequential
+
+
+def test_two_threads_backward_through_the_same_graph_at_once_is_refused():
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_partial(x, out):
+        entered.set()
+        release.wait(timeout=30)
+        return 1.0
+
+    slow = define_op("slow_identity", lambda x: x, slow_partial)
+    x = Value(2.0)
+    y = slow(x) * 3.0
+    thread = threading.Thread(target=y.backward)
+    thread.start()
+    try:
+        assert entered.wait(timeout=30)
+        with pytest.raises(RuntimeError, match="already running through this graph"):
+            y.backward()
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert x.grad == 3.0  # the first pass completed, the refused one added nothing
+    y.backward()  # and the graph is usable again
+    assert x.grad == 6.0
+
+
 def test_threads_differentiating_separate_graphs_agree_with_sequential_runs():
     def work(seed, results):
         x = Value(0.1 * seed)
@@ -170,22 +252,41 @@ def test_graph_is_in_topological_order_with_the_root_last():
     assert len(order) == len({id(v) for v in order})
 
 
-def test_a_million_node_chain_backpropagates_without_recursion():
+def allocated_blocks() -> int:
+    """Objects Python's allocator holds (a Value, its parents tuple and a float are one each)."""
+    gc.collect()
+    return sys.getallocatedblocks()
+
+
+def test_a_million_node_chain_backpropagates_without_recursion_and_is_freed():
+    baseline = allocated_blocks()
     x = Value(1.0)
     y = x
     for _ in range(1_000_000):
         y = y + 1.0
     y.backward()
     assert x.grad == 1.0 and y.data == 1_000_001.0
+    assert sys.getallocatedblocks() - baseline > 3_000_000  # the graph: node, tuple, float
+    del x, y
+    # Dropped, the graph is freed: no cache, registry or hidden reference keeps any of it.
+    assert allocated_blocks() - baseline < 1000
 
 
-def test_a_million_term_sum():
+def test_a_million_term_sum_as_a_chain_and_as_one_node_and_both_are_freed():
+    baseline = allocated_blocks()
     xs = [Value(float(i)) for i in range(1000)]
-    total = xs[0]
+    chained = xs[0]
     for i in range(1, 1_000_000):
-        total = total + xs[i % 1000]
-    total.backward()
+        chained = chained + xs[i % 1000]
+    chained.backward()
     assert xs[0].grad == 1000.0 and xs[999].grad == 1000.0
+    one_node = autograd.sum_values([xs[i % 1000] for i in range(1_000_000)])
+    one_node.backward(grad=0.5)  # a million parents, each of the 1000 leaves 1000 times
+    assert xs[0].grad == 1500.0 and xs[999].grad == 1500.0
+    assert one_node.data == chained.data == 1000 * sum(range(1000))
+    assert sys.getallocatedblocks() - baseline > 2_000_000
+    del xs, chained, one_node
+    assert allocated_blocks() - baseline < 1000
 
 
 def test_graphs_hold_no_reference_cycles():
