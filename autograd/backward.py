@@ -75,6 +75,12 @@ def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
     """Propagate ``grad`` from ``root``; leaves each node's total in ``node._acc``."""
     _check_value(root, "the output")
     grad = _upstream(grad)
+    if root._acc is not None:
+        # Refused before the try below: its clean-up would wipe the running pass's accumulators.
+        raise RuntimeError(
+            "a backward pass is already running through this graph (in another thread, or "
+            "from inside an op's rule); run one at a time"
+        )
     nodes = [root]
     node = root
     try:
@@ -132,11 +138,6 @@ def _explain_type_error(node: Value, error: TypeError) -> None:
 def _collect(nodes: list[Value]) -> None:
     """Extend ``[root]`` to every node under it, outputs first; mark each with ``_acc = 0.0``."""
     root = nodes[0]
-    if root._acc is not None:
-        raise RuntimeError(
-            "a backward pass is already running through this graph (in another thread, or "
-            "from inside an op's rule); run one at a time"
-        )
     root._acc = 0.0
     for node in nodes:
         for parent in node.parents:
