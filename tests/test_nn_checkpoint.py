@@ -1,5 +1,6 @@
 """Checkpoints: round trips, atomic saves, and every load failure leaves the model unchanged."""
 
+import io
 import math
 import os
 import pickle
@@ -101,6 +102,79 @@ def test_save_is_atomic_when_the_write_fails(model, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left behind
 
 
+def half_written_then(error):
+    def savez(file, **arrays):
+        complete = io.BytesIO()
+        real_savez(complete, **arrays)
+        file.write(complete.getvalue()[: len(complete.getvalue()) // 2])
+        raise error
+
+    return savez
+
+
+real_savez = np.savez
+
+
+def fail(error):
+    def failing(*args, **kwargs):
+        raise error
+
+    return failing
+
+
+INTERRUPTIONS = {  # where the save is cut short: (module, function, stand-in, error raised)
+    "half written, disk full": (np, "savez", half_written_then(OSError("disk full")), OSError),
+    "half written, Ctrl-C": (
+        np, "savez", half_written_then(KeyboardInterrupt()), KeyboardInterrupt
+    ),
+    "fsync fails": (os, "fsync", fail(OSError("I/O error")), OSError),
+    "rename fails": (os, "replace", fail(PermissionError("read-only")), PermissionError),
+}
+
+
+@pytest.mark.parametrize("had_a_file", [True, False], ids=["over a file", "new file"])
+@pytest.mark.parametrize("where", list(INTERRUPTIONS))
+def test_an_interrupted_save_leaves_the_previous_file_and_no_temporary(
+    model, tmp_path, monkeypatch, where, had_a_file
+):
+    path = tmp_path / "model.npz"
+    saved = model.state_dict()
+    if had_a_file:
+        model.save(path)
+    original = path.read_bytes() if had_a_file else None
+    for p in model.parameters():
+        p.data += 1.0
+    module, name, replacement, error = INTERRUPTIONS[where]
+    with monkeypatch.context() as patch:
+        patch.setattr(module, name, replacement)
+        with pytest.raises(error):
+            model.save(path)
+    assert os.listdir(tmp_path) == (["model.npz"] if had_a_file else [])
+    if had_a_file:
+        assert path.read_bytes() == original
+        model.load(path)  # and it still loads: the previous state, complete
+        assert model.state_dict() == saved
+
+
+def test_the_file_being_replaced_is_never_half_written(model, tmp_path, monkeypatch):
+    # Readers during a save see the old file: the new one is written elsewhere and renamed.
+    path = tmp_path / "model.npz"
+    model.save(path)
+    original = path.read_bytes()
+    seen_during_write = []
+
+    def watching_savez(file, **arrays):
+        real_savez(file, **arrays)
+        seen_during_write.append(path.read_bytes())
+
+    monkeypatch.setattr(np, "savez", watching_savez)
+    for p in model.parameters():
+        p.data *= 2.0
+    model.save(path)
+    assert seen_during_write == [original]
+    assert path.read_bytes() != original and os.listdir(tmp_path) == ["model.npz"]
+
+
 def test_save_refuses_non_finite_parameters(model, tmp_path):
     model.parameters()[2].data = math.nan
     with pytest.raises(ValueError, match="non-finite.*layers.0.neurons.0.b"):
@@ -179,6 +253,35 @@ def test_every_bad_checkpoint_is_refused_and_the_model_is_unchanged(model, tmp_p
         with pytest.raises(nn.CheckpointError, match=message):
             model.load(path)
         assert snapshot(model) == before, name
+
+
+def test_a_file_cut_anywhere_or_with_any_byte_damaged_is_refused(model, tmp_path):
+    # Every cut (a save killed mid-write by something outside Python, a partial copy), and
+    # damaged bytes all over the file: a clear CheckpointError, or, where the damage hit
+    # nothing that is read (zip metadata such as timestamps), exactly the saved state.
+    # Never a half-loaded model.
+    path = tmp_path / "model.npz"
+    model.save(path)
+    saved, data = model.state_dict(), path.read_bytes()
+    for p in model.parameters():
+        p.data += 1.0
+    before = snapshot(model)
+    damaged = [data[:cut] for cut in range(0, len(data), max(1, len(data) // 40))]
+    damaged += [data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
+                for i in range(0, len(data), max(1, len(data) // 97))]
+    refused = 0
+    for i, content in enumerate(damaged):
+        path.write_bytes(content)
+        try:
+            model.load(path)
+        except nn.CheckpointError as error:
+            refused += 1
+            assert "not a loadable chainrule checkpoint" in str(error), i
+            assert snapshot(model) == before, i
+        else:
+            assert model.state_dict() == saved, i
+            model.load_state_dict(before[0])
+    assert refused >= len(damaged) * 3 // 4
 
 
 def test_a_pickle_payload_is_never_executed(model, tmp_path):
