@@ -363,6 +363,23 @@ def test_render_replaces_an_existing_file(tmp_path):
     assert "x1*w1" in path.read_text()
 
 
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_an_interrupted_render_leaves_the_previous_drawing_and_no_temporary(
+    tmp_path, monkeypatch, failing
+):
+    path = tmp_path / "g.dot"
+    path.write_text("the previous drawing")
+
+    def fail(*args):
+        raise OSError(f"{failing} failed")
+
+    monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(OSError, match=f"{failing} failed"):
+        render(lecture_neuron(), path)
+    assert path.read_text() == "the previous drawing"
+    assert os.listdir(tmp_path) == ["g.dot"]
+
+
 @pytest.mark.parametrize(
     ("name", "options", "error", "message"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from svg_reading import read_svg
@@ -26,6 +28,14 @@ NASTY = [
     "{ |<f0> a| }",
     '\\"',
     "ünïcödé ∑ θ",
+    # markup: HTML-like labels, SVG/XML, and what a browser would run
+    "<b>bold</b>",
+    "<<i>html-like</i>>",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "<![CDATA[x]]> ]]>",
+    "<!-- comment -->",
+    "&lt;script&gt;",
 ]
 
 
@@ -50,6 +60,14 @@ def test_special_characters_render_literally_in_records_and_svg():
     ids = {id(node): f"v{i}" for i, node in enumerate(root.graph())}
     for value in values:
         assert drawn_label(drawing.nodes[ids[id(value)]].texts) == value.label
+
+
+def test_markup_in_labels_adds_no_element_to_the_svg():
+    root, values = chain_with_labels([label for label in NASTY if "<" in label or "&" in label])
+    svg = draw_dot(root, max_nodes=1000).pipe(format="svg")
+    tags = {element.tag.rpartition("}")[2] for element in ET.fromstring(svg).iter()}
+    assert not tags & {"script", "img", "b", "i", "foreignObject"}
+    assert b"<script" not in svg and b"<img" not in svg and b"<b>" not in svg
 
 
 def test_special_characters_render_literally_in_every_direction():
