@@ -20,6 +20,8 @@ BLUE = "#1f77b4"
 RED = "#d62728"
 GREEN = "#2ca02c"
 GREY = "#7f7f7f"
+ORANGE = "#ff7f0e"
+PURPLE = "#9467bd"
 
 
 def pyplot() -> Any:
