@@ -1,4 +1,4 @@
-"""The quick-start scripts (scripts/*.sh, .ci/run) and the demo they run (demos/neuron.py).
+"""The quick-start scripts (scripts/*.sh, .ci/run), and the neuron demo (demos/neuron.py).
 
 The set-up paths that need a missing system package are run for real in a throw-away copy of
 scripts/ with CHAINRULE_NO_AUTO_INSTALL=1, which makes the scripts behave as for a user who is
@@ -223,7 +223,7 @@ def test_test_sh_treats_no_tests_as_failure(tmp_path: Path) -> None:
     assert "pytest collected no tests (exit 5); treating that as a failure." in result.stderr
 
 
-# --- the demo the quick start runs ----------------------------------------------------------
+# --- the neuron demo (the quick start ran it before demos/moons.py) ------------------------
 
 
 def test_neuron_values_and_gradients() -> None:
