@@ -4,8 +4,8 @@ clipping do about them.
 Three MLPs of 8 layers (7 hidden layers of 16, one output) on the same moons, with the mean
 squared error against labels ±1:
 
-- sigmoid, weights uniform in [-1, 1]: every sigmoid multiplies the backward signal by at most
-  1/4, so the gradient shrinks layer by layer towards the input (vanishing);
+- sigmoid, weights uniform in [-1, 1]: backpropagation multiplies by every sigmoid's derivative,
+  at most 1/4, and the gradient shrinks layer by layer towards the input (vanishing);
 - ReLU, He initialisation (variance 2 / fan-in): the gradient keeps its size through the layers;
 - ReLU, weights uniform in [-1, 1]: the weights are too large for ReLU, the output and every
   gradient are hundreds of times too big (exploding).

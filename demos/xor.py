@@ -47,9 +47,9 @@ def outputs(model: nn.MLP, X: list) -> list[float]:
         return [model(x).data for x in X]
 
 
-def solved(model: nn.MLP, X: list, y: list) -> bool:
-    """Whether every output is on the right side of 0.5."""
-    return all((out > 0.5) == (target == 1) for out, target in zip(outputs(model, X), y))
+def solved(model: nn.MLP, X: list, y: list, tolerance: float = 0.1) -> bool:
+    """Whether every output is within `tolerance` of its target."""
+    return all(abs(out - target) < tolerance for out, target in zip(outputs(model, X), y))
 
 
 def truth_table(model: nn.MLP, X: list, y: list) -> str:
@@ -116,8 +116,8 @@ def plot(model: nn.MLP, X: list, y: list, losses: list[float], path: Path) -> Pa
     for (x1, x2), target in zip(X, y):
         surface.scatter(x1, x2, s=120, c="white", edgecolors="black", zorder=3)
         surface.annotate(str(target), (x1, x2), ha="center", va="center", fontsize=9, zorder=4)
-    surface.set(title="Output after training (line: 0.5)", xlabel="$x_1$", ylabel="$x_2$",
-                aspect="equal")
+    surface.set(title="Output after training\n(circles: targets; line: output 0.5)",
+                xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     surface.grid(False)
     figure.colorbar(image, ax=surface, label="network output")
     figure.suptitle("xor: MLP(2, [2, 1]) with sigmoids, gradient descent on the truth table")
