@@ -29,11 +29,12 @@ from .draw import (
     STEP_OP_STYLES,
     STEP_STYLES,
     VALUE_FILL,
+    GraphTooLargeError,
     draw_dot,
 )
 from .formulas import forward_formula, short_number
 from .page_svg import page_svg
-from .stepping import BackwardWalk, Step, Update, derivative_name, explain_update
+from .stepping import BackwardWalk, Step, Update, explain_update
 
 EXTENSIONS = (".html", ".htm")
 
@@ -78,15 +79,22 @@ def explore_page(
 ) -> str:
     """The page `explore` writes, as a string."""
     walk = BackwardWalk(root, grad, _keep_grads=True)
+    if len(walk.nodes) > max_nodes:  # before walking it: a huge graph fails at once
+        raise GraphTooLargeError(
+            f"the graph has {len(walk.nodes)} values, more than max_nodes={max_nodes}; Graphviz "
+            f"would take very long to lay it out and the page would be unreadable. Pass a higher "
+            f"max_nodes to make it anyway",
+            len(walk.nodes), max_nodes,
+        )
     steps = list(walk)
     drawing = draw_dot(root, step=steps[-1] if steps else None, precision=precision,
                        rankdir=rankdir, max_nodes=max_nodes)
     svg = page_svg(drawing.pipe(format="svg"))
-    data = walk_data(walk, precision, forward)
+    data = _walk_data(walk, precision, forward)
     return _fill_page(svg, data, walk.names[-1])
 
 
-def walk_data(walk: BackwardWalk, precision: int, forward_first: bool) -> dict[str, Any]:
+def _walk_data(walk: BackwardWalk, precision: int, forward_first: bool) -> dict[str, Any]:
     """Everything the page's script needs, as texts ready to show."""
     nodes, names = walk.nodes, walk.names
     ids = {id(node): f"v{i}" for i, node in enumerate(nodes)}
@@ -143,7 +151,6 @@ def _backward_step(step: Step, ids: dict[int, str], record: Any, precision: int)
         "node": ids[id(step.node)],
         "inputs": [ids[id(update.input)] for update in step.updates],
         "text": step.explain(precision),
-        "upstream": f"{derivative_name(step.name)} = {short_number(step.upstream, precision)}",
         "grads": grads,
         "rows": [_row(update, precision) for update in step.updates],
     }

@@ -7,12 +7,14 @@ import hashlib
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from stepping_graphs import lecture_neuron
 
 from autograd import Value, explore
 from autograd.cli import main
+from autograd.draw import GraphTooLargeError
 from autograd.explore import explore_page
 
 MARKUP_LABELS = ['<img src=x onerror="document.title=1">', "</script><script>alert(1)</script>"]
@@ -179,9 +181,28 @@ def test_cli_writes_the_page(tmp_path, capsys):
     (["explore", "x*y", "x=1", "y=2", "-o", "page.txt"], ".html"),
     (["explore", "x.data", "x=1", "-o", "page.html"], "attribute access"),
     (["explore", "x*y", "x=1", "-o", "page.html"], "y"),
+    (["explore", "x*y", "x=1", "y=2", "-o", "page.html", "--max-nodes", "2"], "--max-nodes=2"),
 ])  # fmt: skip
 def test_cli_refuses_bad_command_lines(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     status, _, err = run(argv, capsys)
     assert status == 2 and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_page_files_are_package_data():
+    # A wheel (not an editable install) carries only the package data pyproject.toml declares.
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    declared = set(config["tool"]["setuptools"]["package-data"]["autograd"])
+    assets = {p.name for p in (root / "autograd").iterdir() if p.suffix in (".html", ".css", ".js")}
+    assert assets == {"explore.html", "explore.css", "explore.js"}
+    assert assets <= declared
+
+
+def test_a_graph_over_max_nodes_is_refused_before_it_is_walked(tmp_path):
+    with pytest.raises(GraphTooLargeError, match="max_nodes=5") as error:
+        explore(lecture_neuron(), tmp_path / "page.html", max_nodes=5)
+    assert error.value.count == 10
     assert list(tmp_path.iterdir()) == []
