@@ -4,6 +4,7 @@
 
 - neuron.svg/.png: the lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), after o.backward()
 - neuron_grad.svg/.png: the same, coloured by gradient (color_by="grad")
+- neuron_step.svg/.png: the same four steps into o.backward_steps(), drawn with step=
 - mlp_collapsed.svg/.png: the squared-error loss of an MLP(2, [16, 16, 1]) over 10 samples,
   collapse=True (one box per neuron), coloured by each box's gradient norm
 - mlp_layers.svg/.png: the same loss with collapse=2 (one box per layer)
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograd import Value, render  # noqa: E402
+from autograd.stepping import Step  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 
@@ -43,6 +45,17 @@ def lecture_neuron() -> Value:
     o.label = "o"
     o.backward()
     return o
+
+
+def neuron_mid_walk() -> tuple[Value, Step]:
+    """The lecture's neuron, gradients zeroed, and the fourth step of its backward walk."""
+    o = lecture_neuron()
+    for node in o.graph():
+        node.grad = 0.0
+    steps = o.backward_steps()
+    for _ in range(4):
+        step = next(steps)
+    return o, step
 
 
 def mlp_loss(sizes: list[int], samples: int, seed: int = 0) -> tuple[Value, list]:
@@ -78,12 +91,14 @@ def mlp_loss(sizes: list[int], samples: int, seed: int = 0) -> tuple[Value, list
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     neuron = lecture_neuron()
+    walked, step = neuron_mid_walk()
     loss, named = mlp_loss([16, 16, 1], samples=10)
     print(f"MLP loss graph: {len(loss.graph())} values")
     for extension in ("svg", "png"):
         written = [
             render(neuron, IMAGES / f"neuron.{extension}"),
             render(neuron, IMAGES / f"neuron_grad.{extension}", color_by="grad"),
+            render(walked, IMAGES / f"neuron_step.{extension}", step=step),
             render(loss, IMAGES / f"mlp_collapsed.{extension}", params=named, collapse=True,
                    color_by="grad", dpi=96),
             render(loss, IMAGES / f"mlp_layers.{extension}", params=named, collapse=2,
