@@ -15,5 +15,5 @@ def test_readme_repl_sessions():
     globs: dict = {}
     for i, block in enumerate(blocks):
         test = doctest.DocTestParser().get_doctest(block, globs, f"README block {i}", None, 0)
-        runner.run(test)
+        runner.run(test, clear_globs=False)  # later blocks continue the session
     assert runner.failures == 0
