@@ -22,7 +22,7 @@ IMAGES = {
     "regression": ("regression_fit.png",),
     "digits": ("digits_confusion.png", "digits_mistakes.png"),
     "vanishing": ("vanishing.png",),
-    "neuron": ("neuron_graph.svg",),
+    "neuron": ("neuron_graph.svg", "neuron_explore.html"),
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -43,6 +43,8 @@ def run_quick(name: str, out: Path, capsys: pytest.CaptureFixture[str], *extra: 
         data = path.read_bytes()
         if image.endswith(".png"):
             assert data.startswith(PNG_SIGNATURE), image
+        elif image.endswith(".html"):
+            assert data.startswith(b"<!DOCTYPE html>"), image
         else:
             assert ElementTree.fromstring(data).tag.endswith("svg"), image
     return stdout
@@ -150,6 +152,10 @@ def test_neuron_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     texts = svg_texts(tmp_path / "neuron_graph.svg")
     x1 = texts.index("x1")
     assert texts[x1 + 1 : x1 + 3] == ["data 2.0000", "grad -1.5000"]
+    # The click-through page carries every node of the neuron, by name.
+    page = (tmp_path / "neuron_explore.html").read_text(encoding="utf-8")
+    for label in ("x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n", "o"):
+        assert f'"{label}"' in page, label
 
 
 def test_bundled_digits_are_complete() -> None:
