@@ -32,12 +32,20 @@ def make_parser(
     if default_seed is not None:
         parser.add_argument(
             "--seed",
-            type=int,
+            type=seed_number,
             default=default_seed,
             help=f"seed of every random draw (default: {default_seed})",
         )
     parser.add_argument("--quick", action="store_true", help=quick)
     return parser
+
+
+def seed_number(text: str) -> int:
+    """--seed's type: a non-negative int."""
+    seed = int(text)
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"a seed must be 0 or more, not {seed}")
+    return seed
 
 
 def fill_defaults(args: argparse.Namespace, **defaults: tuple[float, float]) -> None:
@@ -55,9 +63,12 @@ def check_positive(parser: argparse.ArgumentParser, args: argparse.Namespace, *n
 
 
 def output_folder(args: argparse.Namespace) -> Path:
-    """The --out folder, created if needed."""
+    """The --out folder, created if needed; exits with a message if it cannot be."""
     folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"cannot write the images to --out {folder}: {error}") from None
     return folder
 
 

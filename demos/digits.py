@@ -9,6 +9,7 @@ images it gets wrong.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 
 def plot_confusion(counts: np.ndarray, title: str, path: Path) -> Path:
+    """The confusion matrix as a heat map, each non-zero count written in its cell."""
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(6.2, 5.4))
     image = axes.imshow(counts, cmap="Blues")
@@ -150,7 +152,7 @@ def plot_mistakes(test_set: Split, predicted: np.ndarray, path: Path) -> Path:
     return save(figure, path)
 
 
-def parse_args(argv: list[str] | None):
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = make_parser(
         "digits",
         __doc__,

@@ -9,6 +9,7 @@ hinge loss over 10 samples, collapsed to one box per neuron and coloured by grad
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,7 @@ def render_graph(model: nn.MLP, X: list, y: list, path: Path) -> Path:
     return Path(drawn)
 
 
-def parse_args(argv: list[str] | None):
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = make_parser(
         "moons",
         __doc__,

@@ -8,6 +8,7 @@ once. Prints the learned w (about 2) and b (about 0) and the predictions for x =
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def train(model: nn.Neuron, X: list[float], y: list[float], lr: float, steps: in
 
 
 def predict(model: nn.Neuron, x: float) -> float:
+    """The neuron's output for x, as a number (no graph recorded)."""
     with autograd.no_grad():
         return model(x).data
 
@@ -77,7 +79,7 @@ def plot(model: nn.Neuron, X: list[float], y: list[float], losses: list[float], 
     return save(figure, path)
 
 
-def parse_args(argv: list[str] | None):
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = make_parser(
         "regression", __doc__, quick="200 steps (w is then about 1.99)"
     )

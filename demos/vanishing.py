@@ -17,6 +17,7 @@ is at most lr · max-norm long and training settles. One figure shows all three.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ NORM_CEILING = 1e7
 
 
 def make_model(label: str, seed: int) -> nn.MLP:
+    """One of the three 8-layer networks, by its label in NETWORKS."""
     activation, init, _ = NETWORKS[label]
     return nn.MLP(2, [*HIDDEN, 1], activation=activation, init=init, rng=seed)
 
@@ -106,6 +108,7 @@ def train(model: nn.MLP, X: list, y: list, steps: int, clip: bool, bar: Progress
 
 
 def plot(norms: dict[str, list[float]], runs: dict[str, Run], title: str, path: Path) -> Path:
+    """Per-layer norms; the two runs' losses; their gradient norms. One figure, three panels."""
     plt = pyplot()
     figure, (by_layer, losses, grads) = plt.subplots(1, 3, figsize=(15, 4.4))
     for label, values in norms.items():
@@ -149,7 +152,7 @@ def plot(norms: dict[str, list[float]], runs: dict[str, Run], title: str, path: 
     return save(figure, path)
 
 
-def parse_args(argv: list[str] | None):
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = make_parser(
         "vanishing", __doc__, quick="16 samples and 15 training steps (about a second)"
     )

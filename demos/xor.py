@@ -12,6 +12,7 @@ settles in a local minimum instead (about 1 seed in 10 at the defaults; seed 0 i
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -39,10 +40,12 @@ GRAPH_SAMPLE = ([1.0, 0.0], 1)
 
 
 def make_model(seed: int) -> nn.MLP:
+    """The articles' 2-2-1 network: sigmoid hidden neurons and a sigmoid output."""
     return nn.MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid", rng=seed)
 
 
 def outputs(model: nn.MLP, X: list) -> list[float]:
+    """The network's output for each input, as numbers (no graph recorded)."""
     with autograd.no_grad():
         return [model(x).data for x in X]
 
@@ -53,6 +56,7 @@ def solved(model: nn.MLP, X: list, y: list, tolerance: float = 0.1) -> bool:
 
 
 def truth_table(model: nn.MLP, X: list, y: list) -> str:
+    """Inputs, target and the network's output, one row per input."""
     lines = ["x1  x2  target  output"]
     for (x1, x2), target, out in zip(X, y, outputs(model, X)):
         lines.append(f"{x1:>2.0f}  {x2:>2.0f}  {target:>6}  {out:.4f}")
@@ -125,7 +129,7 @@ def plot(model: nn.MLP, X: list, y: list, losses: list[float], path: Path) -> Pa
     return save(figure, path)
 
 
-def parse_args(argv: list[str] | None):
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = make_parser(
         "xor", __doc__, quick="1000 steps", default_seed=DEFAULT_SEED
     )
