@@ -5,10 +5,14 @@
     y = (x * x + 1).tanh()
     y.backward()
     x.grad                      # dy/dx
+
+Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained steps),
+``trace(y)`` (the graph as a table) and ``explore(y, "backprop.html")`` (a page to click through).
 """
 
 from autograd.backward import grad, topological_order
 from autograd.draw import draw_dot, render
+from autograd.explore import explore
 from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.op import Op, define_op, define_variadic_op
@@ -27,6 +31,7 @@ from autograd.ops import (
     sum_values,
     tanh,
 )
+from autograd.trace import trace
 from autograd.value import Value
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "draw_dot",
     "enable_grad",
     "exp",
+    "explore",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -59,4 +65,5 @@ __all__ = [
     "sum_values",
     "tanh",
     "topological_order",
+    "trace",
 ]
