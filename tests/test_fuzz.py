@@ -280,3 +280,28 @@ def test_gradients_match_central_differences_where_smooth(featured, data):
         assert math.isclose(a, b.data, rel_tol=1e-12, abs_tol=1e-300)
     out.backward()
     assert [leaf.grad for leaf in leaves] == list(plain)
+
+
+def same_float(a: float, b: float) -> bool:
+    """Bit for bit, as far as a float shows: nan is nan and the sign of a zero counts."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@pytest.mark.parametrize("featured", OPS, ids=lambda op: op.name)
+@FUZZ
+@given(data=st.data())
+def test_backward_steps_ends_where_backward_does(featured, data):
+    # Any finite inputs: the walk must agree with backward() on inf and nan gradients too.
+    program = data.draw(programs(FINITE, smooth=False, featured=featured), label="program")
+    upstream = data.draw(st.sampled_from([1.0, -0.5, 0.0, -0.0]), label="upstream")
+    stepped, backed = program(*map(Value, program.inputs)), program(*map(Value, program.inputs))
+    steps = list(stepped.backward_steps(upstream))
+    backed.backward(upstream)
+    walked_nodes, backward_nodes = stepped.graph(), backed.graph()
+    assert len(steps) == sum(node.rule is not None for node in walked_nodes)
+    for i, (walked, backward) in enumerate(zip(walked_nodes, backward_nodes, strict=True)):
+        assert same_float(walked.grad, backward.grad), (
+            f"node v{i} ({walked.op or 'leaf'}): walk {walked.grad!r}, backward {backward.grad!r}"
+        )
