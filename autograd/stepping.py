@@ -200,8 +200,9 @@ class BackwardWalk(Iterator[Step]):
 
 
 def _accumulate(prior: Any, upstream: Any) -> Any:
-    # As backward() does it: a zero gradient is replaced, not added to (0.0 + -0.0 is 0.0).
-    if prior.__class__ is float and prior == 0.0:
+    # As backward() does it: a float is added (0.0 + -0.0 is 0.0); only a Value replaces a zero
+    # gradient rather than being added to it, as with backward(create_graph=True).
+    if prior.__class__ is float and prior == 0.0 and upstream.__class__ is not float:
         return upstream
     return prior + upstream
 
