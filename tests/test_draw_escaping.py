@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from svg_reading import read_svg
@@ -119,19 +120,26 @@ def test_any_label_renders_literally(labels):
         assert drawn_label(drawing.nodes[ids[id(value)]].texts) == value.label
 
 
-def test_op_names_render_literally():
+# Text between < and > is an HTML-like label to Graphviz (and to the graphviz package, which
+# then leaves it unquoted): `<b>bold</b>` would be bold, `<x>` would lose its brackets.
+HTML_LIKE = ["<img src=x>", "<b>bold</b>", "<x>", "<<i>html</i>>", "<>"]
+
+
+@pytest.mark.parametrize("name", ['f|{x}<y>"\\ & z', *HTML_LIKE])
+def test_op_names_render_literally(name):
     from autograd import Op
 
-    odd = Op('f|{x}<y>"\\ & z', lambda x: 2 * x, (lambda x, out: 2.0,))
+    odd = Op(name, lambda x: 2 * x, (lambda x, out: 2.0,))
     y = odd.apply(Value(1.0, label="x"))
     drawing = read_svg(draw_dot(y).pipe(format="svg"))
-    assert drawing.nodes["v1_op"].texts == ['f|{x}<y>"\\ & z']
+    assert drawing.nodes["v1_op"].texts == [name]
 
 
-def test_module_box_names_render_literally():
+@pytest.mark.parametrize("module", ['a"b\\c|{d}', *HTML_LIKE])
+def test_module_box_names_render_literally(module):
     w = Value(2.0)
     y = w * 3.0
     y.backward()
-    dot = draw_dot(y, params=[('a"b\\c|{d}.w', w)], collapse=True)
+    dot = draw_dot(y, params=[(f"{module}.w", w)], collapse=True)
     boxes = [n for i, n in read_svg(dot.pipe(format="svg")).nodes.items() if i.startswith("m")]
-    assert [box.texts[0] for box in boxes] == ['a"b\\c|{d}']
+    assert [box.texts[0] for box in boxes] == [module]

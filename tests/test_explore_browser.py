@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from stepping_graphs import lecture_neuron
 
-from autograd import Value, explore
+from autograd import Value, define_op, explore
 from autograd.dot_text import format_number
 from autograd.explore import forward_text
 from autograd.stepping import state_at
@@ -242,6 +242,29 @@ def test_labels_with_markup_are_shown_and_never_run(browser, tmp_path):
     )
     assert img in labels and script in labels
     assert img in step_text(browser)  # the last step updates x
+    assert not browser.get_log("browser")
+
+
+def test_markup_in_op_names_and_formulas_is_shown_and_never_runs(browser, tmp_path):
+    # Not only labels: a user's op name, its formula and its partial's formula reach the page
+    # too (the graph's op nodes, the step text, the table of updates).
+    name = '<img src=x onerror="window.pwned = 3">'
+    odd = define_op(
+        name, lambda x: 2.0 * x, lambda x, out: 2.0,
+        formula="<script>window.pwned = 4</script>({0})",
+        partial_formulas=('<svg onload="window.pwned = 5">',),
+    )
+    x = Value(1.5, label="<!--<script>")  # the HTML parser's double-escaped script state
+    y = odd(x) + x
+    path = tmp_path / "ops.html"
+    explore(y, path)
+    open_page(browser, path)
+    click(browser, "next", 2 + 2)
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('img, svg svg').length") == 0
+    assert browser.execute_script("return document.scripts.length") == 2
+    shown = browser.execute_script("return document.body.textContent")
+    assert name in shown and "<!--<script>" in shown
     assert not browser.get_log("browser")
 
 
