@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import graphviz
+
 _RECORD_SPECIALS = frozenset("{}|<>")
 
 # Control characters would make the SVG invalid XML; they are shown in their Python escape form.
@@ -56,8 +58,12 @@ def record_field(text: str) -> str:
 
 
 def plain_label(text: str) -> str:
-    """Escape `text` for a non-record Graphviz label (an escString) so it renders literally."""
-    return _escape(text, frozenset())
+    """Escape `text` for a non-record Graphviz label (an escString) so it renders literally.
+
+    Marked as not HTML: the graphviz package leaves a string like `<b>x</b>` unquoted, which
+    Graphviz then reads as an HTML-like label (or rejects).
+    """
+    return graphviz.nohtml(_escape(text, frozenset()))
 
 
 def format_number(x: float, precision: int) -> str:
