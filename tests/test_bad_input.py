@@ -249,6 +249,21 @@ CASES = [
          "precision", "0 to 17", "-1"),
     case("render unknown extension", lambda: autograd.render(Value(1.0), "graph.jpeg"),
          ValueError, "'graph.jpeg'", ".svg"),
+    # ----- stepping and the explore page ---------------------------------------------------------
+    case("backward_steps(grad=str)", lambda: (Value(1.0) * 2).backward_steps("a"), TypeError,
+         "backward_steps(grad=...) takes a real number", "str"),
+    case("trace of a float", lambda: autograd.trace(3.0), TypeError, "needs a Value", "float"),
+    case("trace step not a Step", lambda: autograd.trace(Value(1.0) * 2, step=3), TypeError,
+         "step must be a Step", "int"),
+    case("draw_dot step not a Step", lambda: draw_dot(Value(1.0) * 2, step=3), TypeError,
+         "step must be a Step", "int"),
+    case("explore of a float", lambda: autograd.explore(3.0, "/nonexistent/page.html"),
+         TypeError, "needs a Value", "float"),
+    case("explore to a .txt", lambda: autograd.explore(Value(1.0) * 2, "page.txt"), ValueError,
+         "path ending in .html", "'page.txt'"),
+    case("explore unknown rankdir",
+         lambda: autograd.explore(Value(1.0) * 2, "/nonexistent/page.html", rankdir="XY"),
+         ValueError, "rankdir must be one of", "'XY'"),
     # ----- the command line ----------------------------------------------------------------------
     case("draw malformed expression", shell("draw", "tanh(x * ", "x=1"), UsageError,
          "syntax error", "tanh(x * "),
@@ -260,6 +275,14 @@ CASES = [
          "'two'", "not a number"),
     case("draw unknown rankdir", shell("draw", "x", "x=1", "--rankdir", "UP"), UsageError,
          "invalid choice: 'UP'"),
+    case("explore malformed expression", shell("explore", "exp(x", "x=1", "-o", "p.html"),
+         UsageError, "syntax error", "exp(x"),
+    case("explore missing binding", shell("explore", "x * y", "x=1", "-o", "p.html"),
+         UsageError, "unbound name 'y'"),
+    case("explore unknown option", shell("explore", "x", "x=1", "-o", "p.html", "--forward"),
+         UsageError, "unrecognized arguments", "--forward"),
+    case("explore without -o", shell("explore", "x", "x=1"), UsageError,
+         "required", "-o/--output"),
 ]
 
 
