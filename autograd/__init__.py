@@ -8,6 +8,9 @@
 """
 
 from autograd.backward import grad, topological_order
+from autograd.compile import Tape
+from autograd.compile import compile as compile  # autograd.compile(graph), not in __all__
+from autograd.compile_errors import CompileError, LeafGoneError
 from autograd.draw import draw_dot, render
 from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
@@ -29,8 +32,11 @@ from autograd.ops import (
 )
 from autograd.value import Value
 
+# `compile` is left out of __all__ so that `from autograd import *` keeps Python's compile().
 __all__ = [
+    "CompileError",
     "GradcheckError",
+    "LeafGoneError",
     "Op",
     "Value",
     "cos",
@@ -57,6 +63,7 @@ __all__ = [
     "softplus",
     "sqrt",
     "sum_values",
+    "Tape",
     "tanh",
     "topological_order",
 ]
