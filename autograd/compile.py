@@ -60,7 +60,6 @@ class Tape:
     def __init__(self, recording: Recording, single_output: bool) -> None:
         self._recording = recording
         self._single_output = single_output
-        self._labels = [_describe(ref()) for ref in recording.read.refs]
         self.input_grads: np.ndarray | None = None
 
     # ----- what was recorded ----------------------------------------------------------------
@@ -148,7 +147,7 @@ class Tape:
         """Fill both stores; returns the column count, the stores, each group's inputs (for
         backward) and the leaves read."""
         recording = self._recording
-        read = self._alive(recording.read)
+        read, numbers = self._read(recording.read)
         owned_alive = [
             (leaf, i) for i, ref in enumerate(recording.owned.refs) if (leaf := ref()) is not None
         ]
@@ -160,7 +159,7 @@ class Tape:
             rows = _checked_batch(batch, len(recording.inputs))
         columns = rows.shape[0]
         unbatched = np.empty((recording.unbatched_size, 1))
-        unbatched[recording.read.slots, 0] = np.fromiter(map(_data_of, read), float, len(read))
+        unbatched[recording.read.slots, 0] = numbers
         unbatched[recording.owned.slots, 0] = recording.owned.values
         batched = np.empty((recording.batched_size, columns))
         batched[:len(recording.inputs)] = rows.T
@@ -168,18 +167,25 @@ class Tape:
             saved = [kernels.forward(group, unbatched, batched) for group in recording.groups]
         return columns, (unbatched, batched), saved, (read, owned_alive, inputs)
 
-    def _alive(self, leaves: Leaves) -> list[Value]:
+    def _read(self, leaves: Leaves) -> tuple[list[Value], np.ndarray]:
+        """The leaves, which must all exist, and their numbers."""
         values = [ref() for ref in leaves.refs]
-        if None in values:
-            gone = [self._labels[i] for i, v in enumerate(values) if v is None]
+        try:
+            return values, np.fromiter(map(_data_of, values), float, len(values))
+        except AttributeError:  # None.data: a leaf is gone
+            gone = [
+                _describe(leaves.labels[i], leaves.values[i])
+                for i, value in enumerate(values) if value is None
+            ]
+            if not gone:
+                raise
             raise LeafGoneError(
-                f"{len(gone)} leaf/leaves this tape reads on every run no longer exist: "
+                f"{len(gone)} of the leaves this tape reads on every run no longer exist: "
                 f"{', '.join(gone[:5])}{' ...' if len(gone) > 5 else ''}. Something outside the "
                 f"graph referred to them when it was compiled (a model, a variable), so the tape "
                 f"reads their .data and writes their .grad; they were since deleted or replaced. "
                 f"Keep them alive, or compile the new graph."
-            )
-        return values
+            ) from None
 
     def _inputs_alive(self) -> list[Value]:
         inputs = [ref() for ref in self._recording.inputs]
@@ -198,11 +204,9 @@ def _add_grads(leaves: list[Value], grads: np.ndarray, scale: float) -> None:
         leaf.grad += g
 
 
-def _describe(value: Value | None) -> str:
-    if value is None:
-        return "?"
-    label = f" {value.label!r}" if value.label else ""
-    return f"leaf{label} (data {value.data!r} when compiled)"
+def _describe(label: str, value: float) -> str:
+    label = f" {label!r}" if label else ""
+    return f"leaf{label} (data {float(value)!r} when compiled)"
 
 
 def _checked_outputs(output: Any) -> list[Value]:

@@ -29,6 +29,13 @@ class Run:
     first: int | None  # index is first, first + 1, ... in order: read a slice, not a gather
     scatters: dict[tuple[int, int], Scatter] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.size = self.index.size
+        self.flat = self.index.ravel()
+        # A run of one position adds its gradients in one go (a variadic op's runs add them
+        # piece by piece, as its partials come in blocks: see Run.scatters).
+        self.scatter = Scatter(self.index, self.shared) if self.stop - self.start == 1 else None
+
 
 @dataclass
 class Group:
@@ -57,13 +64,19 @@ def gather(run: Run, unbatched: np.ndarray, batched: np.ndarray) -> np.ndarray:
 
 def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
     """Compute the group's outputs into their slots; returns its inputs, for ``backward``."""
-    blocks = [gather(run, unbatched, batched) for run in group.runs]
     rules = group.rules
     if rules.variadic:
+        blocks = [gather(run, unbatched, batched) for run in group.runs]
         args: Any = Positions([run.start for run in group.runs], blocks)
         out = rules.forward(args)
     else:
-        args = [block[0] for block in blocks]
+        # One position per run: each input is a slice of a store or one gather, (nodes, samples).
+        args = [
+            (batched if run.batched else unbatched)[run.first:run.first + run.size]
+            if run.first is not None
+            else (batched if run.batched else unbatched)[run.flat]
+            for run in group.runs
+        ]
         out = rules.forward(*args)
     store = batched if group.batched else unbatched
     np.copyto(store[group.start:group.stop], out)
@@ -80,13 +93,19 @@ def backward(
     rules = group.rules
     out = stores[group.batched][group.start:group.stop]
     upstream = grads[group.batched][group.start:group.stop]
-    if rules.variadic:
-        blocks = partial_blocks(rules.all_partials(args, out), group.width)
-    else:
-        blocks = [
-            (i, _as_block(partial(*args, out) if callable(partial) else partial))
-            for i, partial in enumerate(rules.partials)
-        ]
+    if not rules.variadic:
+        for run, partial in zip(group.runs, rules.partials):
+            if callable(partial):
+                contribution = upstream * partial(*args, out)
+            else:
+                contribution = upstream if partial == 1.0 else upstream * partial
+            if run.shared and contribution.shape[0] > 1:
+                contribution = contribution.sum(axis=0, keepdims=True)
+            if not run.batched and contribution.shape[1] > 1:
+                contribution = contribution.sum(axis=1, keepdims=True)
+            run.scatter.add_rows(grads[run.batched], contribution)
+        return
+    blocks = partial_blocks(rules.all_partials(args, out), group.width)
     for start, block in blocks:
         stop = start + len(block)
         for run in group.runs:
@@ -136,10 +155,6 @@ def _as_2d(x: Any) -> np.ndarray:
     return x.reshape(1, 1) if x.ndim == 0 else x if x.ndim == 2 else x.reshape(1, -1)
 
 
-def _as_block(x: Any) -> np.ndarray:
-    return _as_2d(x)[None]
-
-
 def contributions(
     partial: np.ndarray, upstream: np.ndarray, keep_nodes: bool, keep_samples: bool
 ) -> np.ndarray:
@@ -176,6 +191,7 @@ class Scatter:
         self.shared = shared
         self.shape = index.shape
         flat = index.ravel()
+        self.size = flat.size
         self.first: int | None = None
         self.slots = flat
         self.inverse = self.order = self.starts = None
@@ -189,6 +205,15 @@ class Scatter:
             self.slots, self.inverse = slots, inverse.ravel()
             self.order = np.argsort(self.inverse, kind="stable")
             self.starts = np.flatnonzero(np.r_[True, np.diff(self.inverse[self.order]) != 0])
+
+    def add_rows(self, grads: np.ndarray, contribution: np.ndarray) -> None:
+        """Add (slots, samples or 1) contributions, for a run of one position."""
+        if self.first is not None:
+            grads[self.first:self.first + self.size] += contribution
+        elif self.inverse is None:
+            grads[self.slots] += contribution
+        else:
+            self.add(grads, contribution[None])
 
     def add(self, grads: np.ndarray, contribution: np.ndarray) -> None:
         columns = grads.shape[1]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import sys
 import weakref
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -28,6 +31,7 @@ class Leaves:
     refs: list[weakref.ref]
     slots: np.ndarray
     values: np.ndarray  # their numbers when the graph was compiled
+    labels: list[str]
 
 
 @dataclass
@@ -48,13 +52,15 @@ class Recording:
 
 def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     """Group the graph under ``outputs``; ``inputs`` are the leaves a batch gives per sample."""
-    nodes, graph_refs = _collect(outputs, inputs)
-    held = _held_elsewhere(nodes, graph_refs)
+    nodes = _collect(outputs, inputs)
+    held = _held_elsewhere(nodes, [i for i, node in enumerate(nodes) if node.rule is None])
     index = {node: i for i, node in enumerate(nodes)}
     count = len(nodes)
     input_set = set(inputs)
     level = [0] * count
-    batched = [node in input_set for node in nodes]
+    batched = [False] * count
+    for x in inputs:
+        batched[index[x]] = True
     parents_of: list[list[int]] = [[] for _ in nodes]
     members: dict[tuple, list[int]] = {}
     examples: dict[Op, list[Value]] = {}
@@ -116,23 +122,21 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     )
 
 
-def _collect(
-    outputs: Sequence[Value], inputs: Sequence[Value]
-) -> tuple[list[Value], dict[int, int]]:
-    """Every node under ``outputs`` (and the inputs) in creation order, which is topological;
-    and how many times each node appears among the graph's parents (by id, holding nothing)."""
+def _collect(outputs: Sequence[Value], inputs: Sequence[Value]) -> list[Value]:
+    """Every node under ``outputs`` (and the inputs) in creation order, which is topological."""
     seen = set(outputs)
     nodes = list(seen)
-    graph_refs: dict[int, int] = {}
     for node in nodes:  # grows while walked: breadth first, no recursion
         for parent in node.parents:
-            graph_refs[id(parent)] = graph_refs.get(id(parent), 0) + 1
             if parent not in seen:
                 seen.add(parent)
                 nodes.append(parent)
     nodes.extend(x for x in inputs if x not in seen)
     nodes.sort(key=_creation_order)
-    return nodes, graph_refs
+    return nodes
+
+
+_parents_of = attrgetter("parents")
 
 
 def _creation_order(node: Value) -> int:
@@ -143,23 +147,26 @@ def _refcounts(values: list[Value]) -> list[int]:
     return [sys.getrefcount(value) for value in values]
 
 
-def _held_elsewhere(nodes: list[Value], graph_refs: dict[int, int]) -> list[bool]:
-    """For each leaf, whether something besides the graph refers to it (a model, a variable).
+def _held_elsewhere(nodes: list[Value], leaves: list[int]) -> dict[int, bool]:
+    """For each leaf (by index), whether something besides the graph refers to it: a model,
+    a variable.
 
     Such a leaf is read on every run and must go on existing. A leaf only the graph refers to
     (a number wrapped as a constant, a Value made inline) can never be changed again: its value
     is frozen into the tape, and it may die with the graph.
     """
+    in_graph = Counter(map(id, chain.from_iterable(map(_parents_of, nodes))))
+    leaf_nodes = [nodes[i] for i in leaves]
     probe = Value(0.0)
-    probe_holders = [probe]
-    # The probe is held by `probe` and by `probe_holders`, the list given to _refcounts; a leaf
-    # by `nodes`, the list given, and by its parents in the graph. The rest is held elsewhere.
-    own = _refcounts(probe_holders)[0] - 1
-    counts = _refcounts(nodes)
-    return [
-        node.rule is None and count - own - graph_refs.get(id(node), 0) > 0
-        for node, count in zip(nodes, counts)
-    ]
+    probe_nodes, probe_leaves = [probe], [probe]  # noqa: F841 -- held as `nodes` holds a leaf
+    # A leaf is held by `nodes`, by `leaf_nodes` (given to _refcounts) and by its parents in
+    # the graph; the probe by `probe`, `probe_nodes` and `probe_leaves`. The rest is elsewhere.
+    own = _refcounts(probe_leaves)[0] - 1
+    counts = _refcounts(leaf_nodes)
+    return {
+        i: count - own - in_graph[id(leaf)] > 0
+        for i, leaf, count in zip(leaves, leaf_nodes, counts)
+    }
 
 
 def _leaves_in_order_of_use(
@@ -204,8 +211,10 @@ def _runs(
 
 
 def _leaves(nodes: list[Value], indices: list[int], slots: np.ndarray) -> Leaves:
+    values = list(map(nodes.__getitem__, indices))
     return Leaves(
-        refs=[weakref.ref(nodes[i]) for i in indices],
+        refs=list(map(weakref.ref, values)),
         slots=slots[indices] if indices else np.zeros(0, dtype=np.intp),
-        values=np.array([nodes[i].data for i in indices], dtype=float),
+        values=np.fromiter(map(attrgetter("data"), values), float, len(values)),
+        labels=list(map(attrgetter("label"), values)),
     )

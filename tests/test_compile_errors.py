@@ -83,7 +83,7 @@ def test_a_replaced_model_is_caught():
     tape = autograd.compile(model([1.0, 2.0]))
     model = nn.MLP(2, [3, 1], rng=0)  # the old parameters are gone
     gc.collect()
-    with pytest.raises(LeafGoneError, match="13 leaf/leaves this tape reads"):
+    with pytest.raises(LeafGoneError, match="13 of the leaves this tape reads"):
         tape.run()
 
 
