@@ -8,8 +8,6 @@
 """
 
 from autograd.backward import grad, topological_order
-from autograd.compile import Tape
-from autograd.compile import compile as compile  # autograd.compile(graph), not in __all__
 from autograd.compile_errors import CompileError, LeafGoneError
 from autograd.draw import draw_dot, render
 from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -30,6 +28,8 @@ from autograd.ops import (
     sum_values,
     tanh,
 )
+from autograd.tape import Tape
+from autograd.tape import compile as compile  # autograd.compile(graph), not in __all__
 from autograd.value import Value
 
 # `compile` is left out of __all__ so that `from autograd import *` keeps Python's compile().

@@ -106,8 +106,10 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
               key[2], _runs(parents, slots, is_batched, rules[key[1]]))
         for key, start, parents in zip(keys, starts, parent_arrays)
     ]
-    read_leaves = [i for i in unbatched_leaves.tolist() if held[i]]
-    owned_leaves = [i for i in unbatched_leaves.tolist() if not held[i]]
+    # Read and written in creation order, which is mostly the order in memory: far fewer cache
+    # misses than slot order over a model's 200,000 parameters.
+    read_leaves = sorted(i for i in unbatched_leaves.tolist() if held[i])
+    owned_leaves = sorted(i for i in unbatched_leaves.tolist() if not held[i])
     return Recording(
         groups=groups,
         unbatched_size=sizes[0],
