@@ -5,11 +5,15 @@
     y = (x * x + 1).tanh()
     y.backward()
     x.grad                      # dy/dx
+
+Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained steps),
+``trace(y)`` (the graph as a table) and ``explore(y, "backprop.html")`` (a page to click through).
 """
 
 from autograd.backward import grad, topological_order
 from autograd.compile_errors import CompileError, LeafGoneError
 from autograd.draw import draw_dot, render
+from autograd.explore import explore
 from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.op import Op, define_op, define_variadic_op
@@ -30,6 +34,7 @@ from autograd.ops import (
 )
 from autograd.tape import Tape
 from autograd.tape import compile as compile  # autograd.compile(graph), not in __all__
+from autograd.trace import trace
 from autograd.value import Value
 
 # `compile` is left out of __all__ so that `from autograd import *` keeps Python's compile().
@@ -47,6 +52,7 @@ __all__ = [
     "draw_dot",
     "enable_grad",
     "exp",
+    "explore",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -66,4 +72,5 @@ __all__ = [
     "Tape",
     "tanh",
     "topological_order",
+    "trace",
 ]

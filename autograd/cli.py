@@ -1,4 +1,5 @@
-"""The `python -m autograd` command line: `draw` an expression's computation graph.
+"""The `python -m autograd` command line: `draw` an expression's computation graph, or
+`explore` its backpropagation in a page to click through.
 
 Subcommands share the expression arguments (`add_expression_arguments`, `expression_from_args`)
 and the drawing options (`add_drawing_arguments`, `drawing_options`), so new ones reuse them.
@@ -19,6 +20,7 @@ from .draw import (
     draw_dot,
     render,
 )
+from .explore import explore
 from .expression import (
     FUNCTIONS,
     MAX_LENGTH,
@@ -116,9 +118,45 @@ def add_draw_command(commands: Any) -> None:
     draw.set_defaults(run=run_draw, parser=draw)
 
 
+EXPLORE_DESCRIPTION = """\
+Evaluate an expression and write one self-contained HTML page that walks through its forward
+pass (values filled in node by node) and its backward pass (the chain rule applied at one node
+per step), with Next / Previous / Reset buttons and the arrow keys. The page needs no network.
+
+The expression is parsed as for `draw` (see `python -m autograd draw --help`)."""
+
+EXPLORE_EPILOG = """\
+examples:
+  python -m autograd explore "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8814 -o page.html
+  python -m autograd explore "sigmoid(a) * log(b)" a=0.5 b=3 --backward-only -o page.html"""
+
+
+def add_explore_command(commands: Any) -> None:
+    """Register `explore` on the subcommands of the top-level parser."""
+    parser = commands.add_parser(
+        "explore", help="write an HTML page that steps through an expression's backpropagation",
+        description=EXPLORE_DESCRIPTION, epilog=EXPLORE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_expression_arguments(parser)
+    parser.add_argument("-o", "--output", metavar="FILE.html", required=True,
+                        help="where to write the page")
+    parser.add_argument("--backward-only", dest="forward", action="store_false",
+                        help="start the page at the backward pass (it starts with the forward "
+                             "pass; the page has a switch for this too)")
+    parser.add_argument("--rankdir", choices=RANKDIRS, default="LR",
+                        help="direction of the flow in the drawing (default LR)")
+    parser.add_argument("--precision", type=_precision, default=4, metavar="DIGITS",
+                        help="decimals shown (default 4)")
+    parser.add_argument("--max-nodes", type=_positive, default=DEFAULT_MAX_NODES, metavar="N",
+                        help=f"refuse graphs with more values than this (default "
+                             f"{DEFAULT_MAX_NODES})")
+    parser.set_defaults(run=run_explore, parser=parser)
+
+
 # Each registers one subcommand; its parser's defaults name the function to run (`run`) and the
 # subcommand's parser (`parser`, for errors).
-COMMANDS: list[Callable[[Any], None]] = [add_draw_command]
+COMMANDS: list[Callable[[Any], None]] = [add_draw_command, add_explore_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +194,25 @@ def run_draw(args: argparse.Namespace) -> int:
         return 1
     if args.output is not None:
         print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def run_explore(args: argparse.Namespace) -> int:
+    """The `explore` subcommand: evaluate, then write the page."""
+    parser: argparse.ArgumentParser = args.parser
+    root = expression_from_args(parser, args)
+    try:
+        explore(root, args.output, forward=args.forward, precision=args.precision,
+                rankdir=args.rankdir, max_nodes=args.max_nodes)
+    except GraphTooLargeError as error:
+        parser.error(f"the graph has {error.count} values, more than --max-nodes={error.limit}; "
+                     f"raise --max-nodes to draw it anyway (Graphviz slows down on big graphs)")
+    except ValueError as error:  # the output is not an .html file
+        parser.error(str(error))
+    except (GraphvizNotFoundError, RuntimeError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

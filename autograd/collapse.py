@@ -5,9 +5,9 @@ one pass over the graph in topological order:
 
 - a parameter belongs to its module: its dotted name minus the attribute and trailing indices
   (`layers.0.neurons.3.w.1` -> `layers.0.neurons.3`), or the first `depth` parts of that;
-- an operation belongs to the module of its first parameter operand; failing that, to the module
-  all its non-leaf-or-parameter operands share; operands from different modules make it an
-  "other operations" value;
+- an operation belongs to the module of its parameter operands; without any, to the module all
+  its non-leaf operands share; parameters or operands from different modules make it an
+  "other operations" value (an L2 penalty over every parameter is one);
 - a leaf that is not a parameter goes to the "inputs" box if it has a label or several boxes use
   it; otherwise (typically a constant) it joins the box using it;
 - the root is drawn on its own, as the value everything flows to, with any unlabelled constants
@@ -159,17 +159,24 @@ def _in_reading_order(boxes: list[Box], box_of: dict[int, int]) -> tuple[list[Bo
 
 
 def _box_of_operation(node: Any, parameter_names: dict[int, str], box_of, box_index) -> int:
+    parameter_box: int | None = None
     shared: int | None = None
     for parent in node.parents:
         key = id(parent)
         if key in parameter_names:
-            return box_of[key]
+            if parameter_box is None:
+                parameter_box = box_of[key]
+            elif parameter_box != box_of[key]:  # e.g. an L2 penalty over every parameter
+                return box_index(OTHER, "other")
+            continue
         if key not in box_of:  # a free leaf: it follows its users, not the other way round
             continue
         if shared is None:
             shared = box_of[key]
         elif shared != box_of[key]:
-            return box_index(OTHER, "other")
-    if shared is None:
+            shared = -1
+    if parameter_box is not None:
+        return parameter_box
+    if shared is None or shared == -1:
         return box_index(OTHER, "other")
     return shared

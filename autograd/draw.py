@@ -17,6 +17,7 @@ from .atomic_file import write_atomically
 from .collapse import Box, CollapsedGraph, collapse_graph
 from .colors import GradientColors
 from .dot_text import format_number, plain_label, record_field
+from .stepping import Step, WalkState, node_names, state_at
 
 DEFAULT_MAX_NODES = 1000  # dot lays out 1,000 values in about a second, 3,000 in 20 s
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -30,6 +31,29 @@ PARAMETER_FILL = "#fff4d6"
 OP_FILL = "#eef0f3"
 BOX_FILL = "#eef3fa"
 HIGHLIGHT = "#ff8c00"
+
+# How draw_dot(step=...) and the explore page show where each value stands in a backward walk
+# (the states of autograd.stepping; "reached" and "done" values are drawn as usual).
+STEP_STYLES = {
+    "current": {"fillcolor": "#ffe3c2", "color": HIGHLIGHT, "penwidth": "3.5"},
+    "receiving": {"fillcolor": "#e2edf9", "color": "#2f6db5", "penwidth": "2.5"},
+    "unreached": {"fillcolor": "#f5f5f5", "color": "#c9c9c9", "fontcolor": "#a8a8a8"},
+}
+# A value's op node and its edges: orange while its chain rule is applied, muted until then.
+_OP_PENDING = STEP_STYLES["unreached"]
+_EDGE_PENDING = {"color": "#d2d2d2"}
+STEP_OP_STYLES = {
+    "current": {"fillcolor": "#ffe3c2", "color": HIGHLIGHT, "penwidth": "2.5"},
+    "unreached": _OP_PENDING,
+    "reached": _OP_PENDING,
+    "receiving": _OP_PENDING,
+}
+STEP_EDGE_STYLES = {
+    "current": {"color": HIGHLIGHT, "penwidth": "2.2"},
+    "unreached": _EDGE_PENDING,
+    "reached": _EDGE_PENDING,
+    "receiving": _EDGE_PENDING,
+}
 
 INSTALL_GRAPHVIZ = """\
 Install Graphviz, then try again:
@@ -89,6 +113,7 @@ class _Options:
     grad_range: tuple[float, float] | None
     names: dict[int, str]  # id(parameter) -> its name
     highlight: list[Any]
+    walk: WalkState | None  # draw_dot(step=...): each value's state and gradient at that step
 
 
 def draw_dot(
@@ -104,6 +129,7 @@ def draw_dot(
     max_nodes: int = DEFAULT_MAX_NODES,
     collapse: bool | int = False,
     grad_range: tuple[float, float] | None = None,
+    step: Step | None = None,
 ) -> graphviz.Digraph:
     """Draw the computation graph under `root` as a Graphviz digraph (shown inline in notebooks).
 
@@ -115,10 +141,14 @@ def draw_dot(
     box per module instead (named by the parameter names' dotted prefixes); an int keeps only
     that many leading parts of the module names (2 for `layers.0`). Graphs with more than
     `max_nodes` values raise `GraphTooLargeError` unless collapsed.
+    `step` (a Step of `root.backward_steps()`) draws the walk just after that step: the current
+    value and its op outlined in orange, its inputs in blue, values no gradient has reached yet
+    greyed out, every gradient as it was then, and unlabelled values named as in the step texts.
     """
     nodes = _graph_of(root)
     _check_options(format, rankdir, precision, color_by, max_nodes)
     depth = _collapse_depth(collapse)
+    walk = _walk_state(step, root, collapse, color_by)
     options = _Options(
         rankdir=rankdir,
         precision=precision,
@@ -128,6 +158,7 @@ def draw_dot(
         names=_parameter_names(params),
         highlight=[highlight] if isinstance(highlight, str) or hasattr(highlight, "grad")
         else list(highlight),
+        walk=walk,
     )
 
     dot = ComputationGraph(
@@ -227,6 +258,20 @@ def _check_options(format, rankdir, precision, color_by, max_nodes) -> None:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
 
 
+def _walk_state(step: Any, root: Any, collapse: Any, color_by: Any) -> WalkState | None:
+    if step is None:
+        return None
+    if not isinstance(step, Step):
+        raise TypeError(f"step must be a Step of root.backward_steps(), got {type(step).__name__}")
+    if step.walk.root is not root:
+        raise ValueError("step comes from the walk of another graph; draw that walk's root")
+    if collapse is not False:
+        raise ValueError("step= draws every value; it cannot be combined with collapse")
+    if color_by is not None:
+        raise ValueError("step= and color_by= both colour the values; use one of them")
+    return state_at(step)
+
+
 def _collapse_depth(collapse: bool | int) -> int | None:
     """None for the owning module of each parameter, an int for a cut-off depth."""
     if collapse is True or collapse is False:
@@ -314,11 +359,12 @@ def _colors(grads: Iterable[float], options: _Options, signed: bool = True) -> G
     return GradientColors(grads, signed=signed, low=low, high=high)
 
 
-def _value_record(node: Any, name: str, options: _Options) -> str:
+def _value_record(node: Any, name: str, options: _Options, grad: Any = None) -> str:
     fields = [name] if name else []
     fields.append(f"data {format_number(node.data, options.precision)}")
     if options.show_grad:
-        fields.append(f"grad {format_number(_grad(node), options.precision)}")
+        shown = _grad(node) if grad is None else float(grad)
+        fields.append(f"grad {format_number(shown, options.precision)}")
     body = " | ".join(record_field(field) for field in fields)
     # Record fields stack across the rank direction; braces turn them to run along LR/RL ranks.
     return graphviz.nohtml("{ " + body + " }" if options.rankdir in ("LR", "RL") else body)
@@ -333,24 +379,31 @@ def _draw_values(dot: graphviz.Digraph, nodes: list[Any], options: _Options) -> 
         colors = _colors(grads, options)
         _add_legend(dot, colors.legend("grad, log scale", show_nonfinite=_any_nonfinite(grads)))
     index = {id(node): i for i, node in enumerate(nodes)}
+    walk = options.walk
+    step_names = node_names(nodes) if walk is not None else None
     for i, node in enumerate(nodes):
-        name = _display_name(node, names)
+        name = _display_name(node, names) or (step_names[i] if step_names else "")
+        state = walk.states[id(node)] if walk is not None else None
         attrs = {"shape": "record", "style": "filled"}
         if colors is not None:
             attrs.update(fillcolor=colors.fill(_grad(node)), fontcolor=colors.font(_grad(node)))
         else:
             attrs["fillcolor"] = PARAMETER_FILL if id(node) in names else VALUE_FILL
+        attrs.update(STEP_STYLES.get(state, {}))
         if id(node) in highlighted:
             attrs.update(_emphasis())
-        dot.node(f"v{i}", _value_record(node, name, options), **attrs)
+        grad = walk.grads[id(node)] if walk is not None else None
+        dot.node(f"v{i}", _value_record(node, name, options, grad), **attrs)
         if node.parents:
             op_id = f"v{i}_op"
+            op_attrs = {"fillcolor": OP_FILL, "color": "#888888", **STEP_OP_STYLES.get(state, {})}
             dot.node(op_id, plain_label(node.op or "?"), shape="ellipse", style="filled",
-                     fillcolor=OP_FILL, fontsize="11", height="0.3", width="0.3",
-                     margin="0.04,0.02", ordering="in", color="#888888")
+                     fontsize="11", height="0.3", width="0.3", margin="0.04,0.02",
+                     ordering="in", **op_attrs)
+            edge_attrs = STEP_EDGE_STYLES.get(state, {})
             for parent in node.parents:
-                dot.edge(f"v{index[id(parent)]}", op_id)
-            dot.edge(op_id, f"v{i}")
+                dot.edge(f"v{index[id(parent)]}", op_id, **edge_attrs)
+            dot.edge(op_id, f"v{i}", **edge_attrs)
 
 
 def _draw_collapsed(

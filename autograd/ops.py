@@ -182,7 +182,7 @@ sigmoid = define_op(
 relu = define_op(
     "relu", lambda x: 0.0 if x <= 0.0 else x,
     lambda x, out: 0.0 if out <= 0.0 else 1.0,
-    formula="relu({0})", partial_formulas=("0 if {out} <= 0 else 1",),
+    formula="relu({0})", partial_formulas=("1 if {out} > 0 else 0",),
     vectorized=(
         lambda x: np.where(x <= 0.0, 0.0, x),
         lambda x, out: np.where(out <= 0.0, 0.0, 1.0),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from autograd.op import Op
+    from autograd.stepping import BackwardWalk
 
 Operand = "Value | int | float"
 
@@ -197,6 +198,17 @@ class Value:
         from autograd.backward import backward
 
         backward(self, grad, create_graph)
+
+    def backward_steps(self, grad: float = 1.0) -> BackwardWalk:
+        """``backward()`` one node at a time: an iterator of Steps, one per ``next()``.
+
+        Each step applies the chain rule at one node and updates its inputs' ``.grad``;
+        ``print(step)`` explains it. Run to the end, it leaves exactly what ``backward()``
+        would (it accumulates the same way). See ``autograd.stepping``.
+        """
+        from autograd.stepping import BackwardWalk
+
+        return BackwardWalk(self, grad)
 
     def _backward(self) -> None:
         """Apply the chain rule at this node only, as in micrograd's lecture.

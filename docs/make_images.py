@@ -4,24 +4,24 @@
 
 - neuron.svg/.png: the lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), after o.backward()
 - neuron_grad.svg/.png: the same, coloured by gradient (color_by="grad")
-- mlp_collapsed.svg/.png: the squared-error loss of an MLP(2, [16, 16, 1]) over 10 samples,
-  collapse=True (one box per neuron), coloured by each box's gradient norm
+- neuron_step.svg/.png: the same four steps into o.backward_steps(), drawn with step=
+- mlp_collapsed.svg/.png: the summed squared error of nn.MLP(2, [16, 16, 1]) (micrograd's
+  moons classifier, freshly initialised) over 10 moons, collapse=True (one box per neuron),
+  coloured by each box's gradient norm
 - mlp_layers.svg/.png: the same loss with collapse=2 (one box per layer)
-
-The MLP here is a stand-in built from plain Values with nn-style dotted parameter names
-(layers.0.neurons.3.w.1); regenerate with nn.MLP once the nn package has landed.
 """
 
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import nn  # noqa: E402
 from autograd import Value, render  # noqa: E402
+from autograd.stepping import Step  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 
@@ -45,45 +45,40 @@ def lecture_neuron() -> Value:
     return o
 
 
-def mlp_loss(sizes: list[int], samples: int, seed: int = 0) -> tuple[Value, list]:
-    """A stand-in MLP's summed squared error and its (name, parameter) pairs."""
-    rng = random.Random(seed)
-    widths = [2, *sizes]
-    layers, named = [], []
-    for depth, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
-        layer = []
-        for j in range(fan_out):
-            weights = [Value(rng.uniform(-1, 1)) for _ in range(fan_in)]
-            bias = Value(0.0)
-            named += [(f"layers.{depth}.neurons.{j}.w.{i}", w) for i, w in enumerate(weights)]
-            named.append((f"layers.{depth}.neurons.{j}.b", bias))
-            layer.append((weights, bias))
-        layers.append(layer)
+def neuron_mid_walk() -> tuple[Value, Step]:
+    """The lecture's neuron, gradients zeroed, and the fourth step of its backward walk."""
+    o = lecture_neuron()
+    for node in o.graph():
+        node.grad = 0.0
+    steps = o.backward_steps()
+    for _ in range(4):
+        step = next(steps)
+    return o, step
 
-    def forward(x: list[Value]) -> Value:
-        for depth, layer in enumerate(layers):
-            sums = [sum((w * xi for w, xi in zip(weights, x)), bias) for weights, bias in layer]
-            x = sums if depth == len(layers) - 1 else [s.tanh() for s in sums]
-        return x[0]
 
-    inputs = [[Value(rng.uniform(-2, 2), label=f"x{k}.{i}") for i in range(2)]
-              for k in range(samples)]
-    targets = [rng.choice([-1.0, 1.0]) for _ in range(samples)]
-    loss = sum(((forward(x) - y) ** 2 for x, y in zip(inputs, targets)), Value(0.0))
+def mlp_loss(samples: int, seed: int = 0) -> tuple[Value, list[tuple[str, Value]]]:
+    """An MLP(2, [16, 16, 1])'s summed squared error on moons, backpropagated, and its
+    (name, parameter) pairs."""
+    model = nn.MLP(2, [16, 16, 1], rng=seed)
+    X, y = nn.datasets.make_moons(samples, noise=0.1, labels=(-1, 1), seed=seed)
+    inputs = [[Value(a, label=f"x{k}.0"), Value(b, label=f"x{k}.1")] for k, (a, b) in enumerate(X)]
+    loss = nn.mse_loss([model(x) for x in inputs], y, reduction="sum")
     loss.label = "loss"
     loss.backward()
-    return loss, named
+    return loss, model.named_parameters()
 
 
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     neuron = lecture_neuron()
-    loss, named = mlp_loss([16, 16, 1], samples=10)
+    walked, step = neuron_mid_walk()
+    loss, named = mlp_loss(samples=10)
     print(f"MLP loss graph: {len(loss.graph())} values")
     for extension in ("svg", "png"):
         written = [
             render(neuron, IMAGES / f"neuron.{extension}"),
             render(neuron, IMAGES / f"neuron_grad.{extension}", color_by="grad"),
+            render(walked, IMAGES / f"neuron_step.{extension}", step=step),
             render(loss, IMAGES / f"mlp_collapsed.{extension}", params=named, collapse=True,
                    color_by="grad", dpi=96),
             render(loss, IMAGES / f"mlp_layers.{extension}", params=named, collapse=2,

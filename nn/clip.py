@@ -44,10 +44,15 @@ def clip_grad_norm_(
     grads = [abs(p.grad) for p in params]
     if not grads:
         return 0.0
-    if math.isinf(norm_type):
-        total = max(grads)
+    largest = max(grads)
+    if any(g != g for g in grads):
+        total = math.nan
+    elif math.isinf(norm_type) or largest == 0.0 or math.isinf(largest):
+        total = largest
     else:
-        total = math.fsum(g**norm_type for g in grads) ** (1.0 / norm_type)
+        # Scaled by the largest gradient, so squares of 1e200 do not overflow (PyTorch gives a
+        # finite norm there too).
+        total = largest * math.fsum((g / largest) ** norm_type for g in grads) ** (1 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise FloatingPointError(
             f"{who}: the total gradient norm is {total}; pass error_if_nonfinite=False to clip "

@@ -5,7 +5,7 @@ set -euo pipefail
 # shellcheck source=scripts/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-DEMO_MODULE="demos.neuron"
+DEMO_MODULE="demos.moons"
 
 chainrule_setup demos
 cr_step "Demo: python -m $DEMO_MODULE$(cr_quoted "$@")"

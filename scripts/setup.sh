@@ -190,6 +190,34 @@ cr_ensure_dot() {
     exit 1
 }
 
+# Headless Chromium and its WebDriver, for the tests that drive autograd.explore's page in a real
+# browser (scripts/test.sh --with-browser, and always on CI). Debian's packages, never a browser
+# downloaded by a test tool.
+cr_ensure_browser() {
+    local chromium driver
+    if chromium="$(command -v chromium 2>/dev/null)" &&
+        driver="$(command -v chromedriver 2>/dev/null)"; then
+        cr_step "Browser: $chromium with $driver (for the browser tests)"
+        return 0
+    fi
+    if cr_can_install_system; then
+        cr_step "Browser: installing chromium and chromium-driver with apt-get (for the browser tests)"
+        cr_apt_install chromium chromium-driver ||
+            cr_die "apt-get could not install chromium and chromium-driver; see its output above."
+        hash -r
+        chromium="$(command -v chromium 2>/dev/null)" &&
+            driver="$(command -v chromedriver 2>/dev/null)" ||
+            cr_die "installed chromium-driver, but chromium or chromedriver is not on PATH ($PATH)."
+        cr_step "Browser: $chromium with $driver"
+        return 0
+    fi
+    printf '%s\n' \
+        "error: the browser tests need Chromium and its driver: run" \
+        "       \`sudo apt-get install chromium chromium-driver\`, then run this command again" \
+        "       (without --with-browser those tests are skipped)." >&2
+    exit 1
+}
+
 # Step 4.
 cr_ensure_venv() {
     local out

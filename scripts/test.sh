@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs chainrule's whole test suite, after setting up .venv (see scripts/setup.sh):
-#     bash scripts/test.sh [--with-torch] [pytest arguments...]
+#     bash scripts/test.sh [--with-torch] [--with-browser] [pytest arguments...]
 # e.g. `bash scripts/test.sh -k draw`. Exits with pytest's status; "no tests collected"
 # (pytest's exit 5) counts as a failure.
 set -euo pipefail
@@ -12,20 +12,31 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 TORCH_SPEC="torch==2.13.0"
 
 with_torch=0
+with_browser=0
 case "${CI:-}" in
     '' | false | 0) ;;
-    *) with_torch=1 ;;
+    *) with_torch=1 with_browser=1 ;;
 esac
 pytest_args=()
 for arg in "$@"; do
-    if [ "$arg" = "--with-torch" ]; then
-        with_torch=1
-    else
-        pytest_args+=("$arg")
-    fi
+    case "$arg" in
+        --with-torch) with_torch=1 ;;
+        --with-browser) with_browser=1 ;;
+        *) pytest_args+=("$arg") ;;
+    esac
 done
 
-chainrule_setup test
+# The browser tests drive autograd.explore's page in headless Chromium; they need Debian's
+# chromium and chromium-driver and the `browser` extra (selenium). Without them they skip,
+# saying why; CI always sets them up, and then a missing browser fails those tests instead.
+extras="test"
+if [ "$with_browser" -eq 1 ]; then
+    cr_ensure_browser
+    extras="test,browser"
+    export CHAINRULE_REQUIRE_BROWSER=1
+fi
+
+chainrule_setup "$extras"
 
 # torch is not a project dependency: only the oracle tests (results checked against PyTorch in
 # float64) use it, and without it they skip, saying why. CI always installs it so that those

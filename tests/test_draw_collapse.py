@@ -133,10 +133,24 @@ def test_operations_mixing_modules_go_to_other_operations():
     names = [box.name for box in collapsed.boxes]
     assert names == ["inputs", "first", "second", "other operations"]
     assert len(collapsed.boxes) == 4
-    # (a*x)*(b*x) mixes the modules; a*b goes with its first parameter operand, a
-    assert collapsed.boxes[3].values == 1
-    assert collapsed.boxes[1].values == 3  # a, a*x, a*b
-    assert sorted(collapsed.root_edges) == [1, 3]
+    # (a*x)*(b*x) mixes the modules' values, a*b their parameters: both are "other operations"
+    assert collapsed.boxes[3].values == 2
+    assert collapsed.boxes[1].values == 2  # a, a*x
+    assert sorted(collapsed.root_edges) == [3]
+
+
+def test_a_penalty_over_every_parameter_goes_to_other_operations():
+    from autograd import dot
+
+    a, b = Value(1.0), Value(2.0)
+    x = Value(3.0, label="x")
+    loss = a * x + b * x + dot([a, b], [a, b])
+    loss.backward()
+    collapsed = collapse_graph(loss.graph(), {id(a): "first.w", id(b): "second.w"}, None)
+    other = [box for box in collapsed.boxes if box.name == "other operations"]
+    assert len(other) == 1 and other[0].values >= 1
+    first = next(box for box in collapsed.boxes if box.name == "first")
+    assert first.values == 2  # a and a*x: the penalty did not land in the first module
 
 
 def test_unlabelled_constants_join_the_module_using_them():

@@ -107,6 +107,17 @@ def test_clip_grad_norm_matches_torch(norm_type):
     np.testing.assert_allclose([p.grad for p in params], t_param.grad.numpy(), rtol=1e-12)
 
 
+def test_clip_grad_norm_of_huge_and_non_finite_gradients():
+    # Squaring 1e200 overflows a float; the norm must not.
+    params = with_grads([1e200, -1e200])
+    total = nn.clip_grad_norm_(params, max_norm=1.0)
+    assert math.isclose(total, math.sqrt(2) * 1e200, rel_tol=1e-15)
+    assert math.isclose(params[0].grad, math.sqrt(0.5), rel_tol=1e-12)
+    assert nn.clip_grad_norm_(with_grads([1.0, math.inf]), max_norm=1.0) == math.inf
+    assert math.isnan(nn.clip_grad_norm_(with_grads([math.nan, 1.0]), max_norm=1.0))
+    assert nn.clip_grad_norm_(with_grads([0.0, 0.0]), max_norm=1.0) == 0.0
+
+
 def test_clip_grad_value_clamps_each_gradient():
     params = with_grads([-5.0, 0.5, 2.0])
     nn.clip_grad_value_(params, 1.0)

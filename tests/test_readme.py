@@ -15,5 +15,6 @@ def test_readme_repl_sessions():
     globs: dict = {}
     for i, block in enumerate(blocks):
         test = doctest.DocTestParser().get_doctest(block, globs, f"README block {i}", None, 0)
-        runner.run(test)
+        runner.run(test, clear_globs=False)
+        globs = test.globs  # later blocks continue the same session
     assert runner.failures == 0

@@ -1,4 +1,4 @@
-"""The quick-start scripts (scripts/*.sh, .ci/run) and the demo they run (demos/neuron.py).
+"""The quick-start scripts (scripts/*.sh, .ci/run), and the neuron demo (demos/neuron.py).
 
 The set-up paths that need a missing system package are run for real in a throw-away copy of
 scripts/ with CHAINRULE_NO_AUTO_INSTALL=1, which makes the scripts behave as for a user who is
@@ -223,7 +223,7 @@ def test_test_sh_treats_no_tests_as_failure(tmp_path: Path) -> None:
     assert "pytest collected no tests (exit 5); treating that as a failure." in result.stderr
 
 
-# --- the demo the quick start runs ----------------------------------------------------------
+# --- the neuron demo (the quick start ran it before demos/moons.py) ------------------------
 
 
 def test_neuron_values_and_gradients() -> None:
@@ -240,10 +240,10 @@ def test_neuron_values_and_gradients() -> None:
         assert math.isclose(nodes[label].grad, grad, rel_tol=1e-12, abs_tol=1e-12), label
 
 
-def test_neuron_prints_every_node(capsys: pytest.CaptureFixture[str]) -> None:
+def test_neuron_prints_every_node(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from demos.neuron import main
 
-    assert main([]) == 0
+    assert main(["--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = [re.split(r"\s{2,}", line) for line in lines if re.search(r"-?\d+\.\d{4}$", line)]
     by_label = {row[0]: row[1:] for row in rows}
@@ -254,13 +254,13 @@ def test_neuron_prints_every_node(capsys: pytest.CaptureFixture[str]) -> None:
     assert by_label["n"][0] == "+" and by_label["x1*w1"][0] == "*"
 
 
-def test_neuron_options(capsys: pytest.CaptureFixture[str]) -> None:
+def test_neuron_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from demos.neuron import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
     assert "--digits" in capsys.readouterr().out
-    assert main(["--x1", "0", "--digits", "2"]) == 0
+    assert main(["--x1", "0", "--digits", "2", "--out", str(tmp_path)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert ["w1", "leaf", "-3.00", "0.00"] in rows  # dL/dw1 = x1 * do/dn = 0

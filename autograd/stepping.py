@@ -1,0 +1,274 @@
+"""Backpropagation one node at a time: `root.backward_steps()` and the `Step`s it yields.
+
+    steps = o.backward_steps()
+    print(next(steps))
+    # o = tanh(n) = 0.7071 | dL/do = 1.0 | n: local 1 - o² = 0.5, +0.5 -> grad 0.5
+
+The walk visits the nodes in the order `backward()` does (outputs before their inputs) and does
+the same arithmetic, so running it to the end leaves exactly the gradients `backward()` would.
+Like `backward()`, it adds to whatever `.grad` holds: a node's displayed `.grad` is its gradient
+from before the walk plus this walk's contributions so far, while `Step.upstream` is this walk's
+part alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any
+
+from .formulas import forward_formula, is_constant_formula, partial_formulas
+from .formulas import short_number as _short
+from .formulas import signed_number as _signed
+
+ROOT_NAME = "L"  # the text calls the walk's output L: "dL/dn"
+ONE_LINE = 100  # a step's text longer than this goes on two lines
+
+# The states a node can be in at a step, from the start of the walk to its end.
+UNREACHED = "unreached"  # no gradient has arrived yet
+REACHED = "reached"  # some gradient has arrived; its chain rule has not been applied yet
+CURRENT = "current"  # the chain rule is being applied at this node in this step
+RECEIVING = "receiving"  # an input of the current node, receiving its contribution now
+DONE = "done"  # its chain rule was applied (or, for a leaf, its gradient is complete)
+STATES = (UNREACHED, REACHED, CURRENT, RECEIVING, DONE)
+
+
+def node_names(nodes: Sequence[Any]) -> list[str]:
+    """Each node's label, or `v<i>` (its position in topological order) when it has none."""
+    return [node.label or f"v{i}" for i, node in enumerate(nodes)]
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one step adds to one input: `contribution = upstream × local`, then its `.grad`."""
+
+    input: Any
+    name: str
+    local: float
+    contribution: float
+    grad: Any  # the input's gradient after this contribution (as `.grad` shows it)
+    formula: str | None  # the local derivative as text, e.g. "1 - o²"; None when unknown
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """The chain rule applied at one node: `upstream` = dL/d(node) from this walk, and for each
+    input its local derivative, contribution and resulting gradient. `print(step)` explains it.
+    """
+
+    number: int  # 1 for the first step
+    node: Any
+    name: str
+    upstream: float
+    grad: Any  # the node's own gradient (its earlier .grad plus upstream)
+    updates: tuple[Update, ...]
+    walk: BackwardWalk = field(repr=False)
+
+    def explain(self, precision: int = 4) -> str:
+        """One or two lines: the node's formula and value, dL/dnode, and each input's update."""
+        node, name = self.node, self.name
+        input_names = [update.name for update in self.updates]
+        formula = forward_formula(node, input_names, name)
+        definition = name if formula == name else f"{name} = {formula}"  # label is the formula
+        head = (
+            f"{definition} = {_short(node.data, precision)} | {derivative_name(name)} = "
+            f"{_short(self.upstream, precision)}"
+        )
+        parts = [_explain_update(update, precision) for update in self.updates]
+        line = " | ".join([head, *parts])
+        if len(line) <= ONE_LINE:
+            return line
+        return head + "\n  " + " | ".join(parts)
+
+    def __str__(self) -> str:
+        return self.explain()
+
+    def __repr__(self) -> str:
+        return f"<Step {self.number} of {self.walk.total}: {self.name} ({self.node.op})>"
+
+
+def derivative_name(name: str) -> str:
+    """`dL/dn`, or `dL/d(x1*w1)` for a name that is not a plain identifier."""
+    return f"d{ROOT_NAME}/d{name}" if name.isidentifier() else f"d{ROOT_NAME}/d({name})"
+
+
+def explain_update(update: Update, precision: int = 4) -> tuple[str, str, str]:
+    """An update as three texts: the local derivative (`1 - o² = 0.5`), the contribution
+    (`+0.5`) and the input's gradient after it (`0.5`)."""
+    local = _short(update.local, precision)
+    if update.formula is None or update.formula == local:
+        rule = local
+    elif is_constant_formula(update.formula):
+        rule = update.formula
+    else:
+        rule = f"{update.formula} = {local}"
+    return rule, _signed(update.contribution, precision), _short(float(update.grad), precision)
+
+
+def _explain_update(update: Update, precision: int) -> str:
+    rule, contribution, grad = explain_update(update, precision)
+    return f"{update.name}: local {rule}, {contribution} -> grad {grad}"
+
+
+class BackwardWalk(Iterator[Step]):
+    """The backward pass of `root`, one `Step` per `next()`; see `Value.backward_steps`.
+
+    `nodes` is the graph in topological order, `names` their names in the step texts, `steps`
+    the steps taken so far and `total` how many there will be (one per non-leaf node).
+    """
+
+    def __init__(self, root: Any, grad: float = 1.0, *, _keep_grads: bool = False) -> None:
+        from .value import Value
+
+        if not isinstance(root, Value):
+            raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
+        if not isinstance(grad, Real) or isinstance(grad, bool):
+            raise TypeError(
+                f"backward_steps(grad=...) takes a real number (dL/droot, 1.0 by default), "
+                f"got {type(grad).__name__}"
+            )
+        self.root = root
+        self.nodes: list[Any] = root.graph()
+        self.names: list[str] = node_names(self.nodes)
+        self._index = {id(node): i for i, node in enumerate(self.nodes)}
+        # The order backward() processes nodes in: outputs before inputs, leaves skipped.
+        self._order = [node for node in reversed(self.nodes) if node.rule is not None]
+        self.total = len(self._order)
+        self.steps: list[Step] = []
+        self.seed = float(grad)
+        # _keep_grads: work on a private copy of the gradients, from zero, leaving .grad alone
+        # (what explore() needs to show a backward pass without touching the user's graph).
+        self._writes = not _keep_grads
+        self._started = False
+        self._upstream: dict[int, float] = {}  # this walk's contributions, per node id
+        self._prior: dict[int, Any] = {}
+        self._grads: dict[int, Any] = {}  # each node's gradient as the walk last left it
+
+    def __iter__(self) -> BackwardWalk:
+        return self
+
+    def __next__(self) -> Step:
+        if not self._started:
+            self._start()
+        number = len(self.steps) + 1
+        if number > self.total:
+            raise StopIteration
+        node = self._order[number - 1]
+        upstream = self._upstream[id(node)]
+        locals_ = node.rule.local_derivatives(node)
+        input_names = [self.names[self._index[id(parent)]] for parent in node.parents]
+        name = self.names[self._index[id(node)]]
+        formulas = partial_formulas(node, input_names, name)
+        updates = []
+        for parent, parent_name, local, formula in zip(
+            node.parents, input_names, locals_, formulas
+        ):
+            contribution = upstream * local  # the same products and sums as backward()
+            total = self._upstream.get(id(parent), 0.0) + contribution
+            self._upstream[id(parent)] = total
+            grad = self._set_grad(parent, total)
+            updates.append(Update(parent, parent_name, local, contribution, grad, formula))
+        step = Step(number, node, name, upstream, self._grads[id(node)], tuple(updates), self)
+        self.steps.append(step)
+        return step
+
+    def _start(self) -> None:
+        self._started = True
+        for node in self.nodes:
+            prior = node.grad if self._writes else 0.0
+            self._prior[id(node)] = prior
+            self._grads[id(node)] = prior
+        self._upstream[id(self.root)] = self.seed
+        self._set_grad(self.root, self.seed)
+
+    def _set_grad(self, node: Any, upstream: float) -> Any:
+        """Show `node`'s gradient as its prior one plus this walk's `upstream` so far."""
+        key = id(node)
+        grad = _accumulate(self._prior[key], upstream)
+        if self._writes:
+            if not _same(node.grad, self._grads[key]):
+                raise RuntimeError(
+                    f"the gradient of {self.names[self._index[key]]} was changed outside this "
+                    f"walk (from {self._grads[key]!r} to {node.grad!r}, by backward(), "
+                    f"zero_grad() or an assignment); start a new walk with backward_steps()"
+                )
+            node.grad = grad
+        self._grads[key] = grad
+        return grad
+
+
+def _accumulate(prior: Any, upstream: Any) -> Any:
+    # As backward() does it: a zero gradient is replaced, not added to (0.0 + -0.0 is 0.0).
+    if prior.__class__ is float and prior == 0.0:
+        return upstream
+    return prior + upstream
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same number bit for bit (0.0 and -0.0 differ, nan equals nan), or the same object."""
+    if a is b:
+        return True
+    if a.__class__ is not float or b.__class__ is not float:
+        return False
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+# ----- the state of the graph at a step, for drawings and tables --------------------------------
+
+
+@dataclass(frozen=True)
+class WalkState:
+    """Every node's state (one of `STATES`) and gradient just after `step`, keyed by `id(node)`."""
+
+    step: Step | None
+    states: dict[int, str]
+    grads: dict[int, Any]
+
+
+def state_at(step: Step) -> WalkState:
+    """The state of the walk's graph just after `step` (later steps are not counted)."""
+    if not isinstance(step, Step):
+        raise TypeError(f"expected a Step from backward_steps(), got {type(step).__name__}")
+    walk = step.walk
+    states = {id(node): UNREACHED for node in walk.nodes}
+    grads = {key: walk._prior[key] for key in states}
+    waiting = _consumer_counts(walk.nodes)  # consumers each node still waits for
+    states[id(walk.root)] = REACHED
+    grads[id(walk.root)] = _accumulate(walk._prior[id(walk.root)], walk.seed)
+    for earlier in walk.steps[:step.number]:
+        states[id(earlier.node)] = DONE
+        for update in earlier.updates:
+            grads[id(update.input)] = update.grad
+        for parent in set(map(id, earlier.node.parents)):
+            waiting[parent] -= 1
+            if states[parent] == UNREACHED:
+                states[parent] = REACHED
+    for node in walk.nodes:
+        if node.rule is None and waiting[id(node)] == 0:
+            states[id(node)] = DONE
+    states[id(step.node)] = CURRENT
+    for parent in step.node.parents:
+        states[id(parent)] = RECEIVING
+    return WalkState(step, states, grads)
+
+
+def _consumer_counts(nodes: Sequence[Any]) -> dict[int, int]:
+    counts = {id(node): 0 for node in nodes}
+    for node in nodes:
+        for parent in set(map(id, node.parents)):
+            counts[parent] += 1
+    return counts
+
+
+__all__ = [
+    "BackwardWalk",
+    "Step",
+    "Update",
+    "WalkState",
+    "node_names",
+    "state_at",
+]
