@@ -8,8 +8,8 @@ synthetic 28x28 seven-segment digits (``demos/synthetic_digits.py``), so nothing
 
 Reports steps per second, split into the replay (forward and backward on the batch, gradients
 written to every parameter's .grad) and the Adam update (``nn.optim.Adam``, one Value at a
-time), the test accuracy before and after, and writes a JSON summary (and, with matplotlib, a
-plot of the loss and some test images with their predictions) to --out.
+time), and the test accuracy before and after; writes the run's numbers (mnist_compiled.json)
+and a plot of the loss and of some test images with their predictions (mnist_compiled.png).
 
 Run: python -m demos.mnist_compiled [--quick] [--epochs N] [--train N] [--out DIR]
 """
@@ -29,37 +29,38 @@ import numpy as np
 
 import nn
 from autograd import Value
+from demos.common import (
+    Timer,
+    check_positive,
+    fill_defaults,
+    make_parser,
+    output_folder,
+    report_files,
+    summary,
+)
+from demos.plotting import pyplot, save
 from demos.synthetic_digits import make_digits
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 PIXELS, CLASSES = 784, 10
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demos.mnist_compiled",
-        description=__doc__.splitlines()[0],
-        epilog="Everything is seeded: the same options give the same run.",
+    parser = make_parser(
+        "mnist_compiled", __doc__, quick="640 training and 200 test images, one epoch"
     )
-    parser.add_argument("--epochs", type=int, default=1, help="passes over the training set")
-    parser.add_argument("--train", type=int, default=6400, help="training images (default 6400)")
-    parser.add_argument("--test", type=int, default=1000, help="test images (default 1000)")
-    parser.add_argument("--batch-size", type=int, default=64, help="images per step (64)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (1e-3)")
-    parser.add_argument("--hidden", type=int, default=256, help="hidden layer width (256)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data and weights (0)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a short check: 640 training and 200 test images, one epoch")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help="folder for mnist_compiled.json (and .png); default demos/out")
+    parser.add_argument("--epochs", type=int, default=1, help="passes over the training set "
+                        "(default: 1)")
+    parser.add_argument("--train", type=int, help="training images (default: 6400; 640 with "
+                        "--quick)")
+    parser.add_argument("--test", type=int, help="test images (default: 1000; 200 with --quick)")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per step (default: 64)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate "
+                        "(default: 0.001)")
+    parser.add_argument("--hidden", type=int, default=256, help="hidden layer width "
+                        "(default: 256)")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.train, args.test, args.epochs = 640, 200, 1
-    for name in ("epochs", "train", "test", "batch_size", "hidden"):
-        if getattr(args, name) <= 0:
-            parser.error(f"--{name.replace('_', '-')} must be positive")
-    if not args.lr > 0:
-        parser.error("--lr must be positive")
+    fill_defaults(args, train=(6400, 640), test=(1000, 200))
+    check_positive(parser, args, "epochs", "train", "test", "batch_size", "lr", "hidden")
     return args
 
 
@@ -74,6 +75,7 @@ def eager_sample_seconds(model: nn.MLP, image: np.ndarray, label: int) -> float:
 
 
 def train(args: argparse.Namespace) -> dict:
+    """Train on synthetic digits with compiled replay; returns the run's numbers."""
     X, y = make_digits(args.train, seed=args.seed)
     X_test, y_test = make_digits(args.test, seed=args.seed + 1)
     sizes = (PIXELS, args.hidden, CLASSES)
@@ -138,6 +140,7 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def report(result: dict) -> str:
+    """Where the time went, and what was learnt."""
     return "\n".join([
         f"{result['steps']} steps: {result['steps_per_second']:.1f} steps/s "
         f"({result['steps_per_second'] * result['batch_size']:.0f} images/s)",
@@ -152,19 +155,11 @@ def report(result: dict) -> str:
 
 
 def write_outputs(result: dict, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    summary = {k: v for k, v in result.items() if not k.startswith("_")}
+    """The run's numbers as JSON, and a plot of the loss and of some test images read."""
+    numbers = {k: v for k, v in result.items() if not k.startswith("_")}
     json_path = folder / "mnist_compiled.json"
-    json_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    written = [json_path]
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib is not installed: no plot; pip install 'chainrule[demos]')")
-        return written
+    json_path.write_text(json.dumps(numbers, indent=2) + "\n", encoding="utf-8")
+    plt = pyplot()
     figure = plt.figure(figsize=(10, 4))
     axis = figure.add_subplot(1, 2, 1)
     axis.plot(range(1, len(result["losses"]) + 1), result["losses"])
@@ -175,19 +170,19 @@ def write_outputs(result: dict, folder: Path) -> list[Path]:
         cell.set_title(f"→ {guess}", fontsize=9)
         cell.axis("off")
     figure.tight_layout()
-    png_path = folder / "mnist_compiled.png"
-    figure.savefig(png_path, dpi=100)
-    plt.close(figure)
-    written.append(png_path)
-    return written
+    return [json_path, save(figure, folder / "mnist_compiled.png")]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    timer = Timer()
+    out = output_folder(args)
     result = train(args)
     print(report(result))
-    for path in write_outputs(result, args.out):
-        print(f"wrote {path}")
+    report_files(write_outputs(result, out))
+    summary("mnist_compiled", f"{result['steps_per_second']:.1f} steps/s of "
+            f"{result['batch_size']} images, test accuracy {result['test_accuracy_after']:.1%} "
+            f"after {result['steps']} steps", timer)
     return 0
 
 

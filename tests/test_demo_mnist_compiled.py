@@ -1,6 +1,10 @@
 """The compiled-replay MNIST demo and its synthetic digits."""
 
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,7 +30,9 @@ def test_the_demo_trains_and_writes_its_summary(tmp_path, capsys):
     options = ["--train", "128", "--test", "40", "--hidden", "16", "--out", str(tmp_path)]
     assert mnist_compiled.main(options) == 0
     printed = capsys.readouterr().out
-    assert "steps/s" in printed and "compiled one image's graph" in printed
+    assert "compiled one image's graph" in printed
+    last_line = printed.strip().splitlines()[-1]
+    assert re.fullmatch(r"summary: mnist_compiled: [\d.]+ steps/s .+ \(\d+\.\d s\)", last_line)
     summary = json.loads((tmp_path / "mnist_compiled.json").read_text())
     assert summary["parameters"] == 784 * 16 + 16 + 16 * 10 + 10
     assert (tmp_path / "mnist_compiled.png").is_file()
@@ -39,3 +45,14 @@ def test_the_demo_rejects_bad_options(capsys):
     with pytest.raises(SystemExit):
         mnist_compiled.main(["--batch-size", "0"])
     assert "--batch-size must be positive" in capsys.readouterr().err
+
+
+def test_the_demo_runs_as_a_file_from_anywhere(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "demos" / "mnist_compiled.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--help"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m demos.mnist_compiled")
+    assert "--quick" in result.stdout and "--out DIR" in result.stdout
