@@ -162,3 +162,31 @@ def test_compile_loss_checks_its_settings():
         nn.compile_loss(model, nn.mse_loss, 2.0)
     with pytest.raises(TypeError, match="loss_fn must return a Value"):
         nn.compile_loss(model, lambda p, t: 0.0, 2)(np.zeros((1, 2)), np.zeros(1))
+
+
+def test_nn_losses_compile_with_the_same_numbers():
+    """Every loss of nn.functional, a batch of probabilities and targets as graph inputs."""
+    rng = np.random.default_rng(5)
+    probabilities = np.r_[[0.0, 1.0, 1e-30], rng.uniform(0.01, 0.99, 5)]
+    targets = np.r_[[0.0, 1.0, 1.0], rng.uniform(0.0, 1.0, 5)]
+    losses = {
+        "binary_cross_entropy": nn.binary_cross_entropy,
+        "binary_cross_entropy_with_logits": nn.binary_cross_entropy_with_logits,
+        "mse_loss": nn.mse_loss,
+        "l1_loss": nn.l1_loss,
+    }
+    for name, loss_fn in losses.items():
+        p, t = Value(0.5), Value(0.5)
+        tape = autograd.compile(loss_fn(p, t), inputs=[p, t])
+        compiled = tape.run(np.stack([probabilities, targets], axis=1))
+        eager, eager_grads = [], []
+        for a, b in zip(probabilities, targets):
+            p, t = Value(a), Value(b)
+            loss = loss_fn(p, t)
+            loss.backward()
+            eager.append(loss.data)
+            eager_grads.append([p.grad, t.grad])
+        bad = disagreements("loss", compiled, eager) + disagreements(
+            "grad", tape.input_grads, eager_grads
+        )
+        assert not bad, f"{name}: " + "\n".join(bad)
