@@ -32,12 +32,22 @@ from autograd.ops import (
     sum_values,
     tanh,
 )
-from autograd.tape import Tape
-from autograd.tape import compile as compile  # autograd.compile(graph), not in __all__
 from autograd.trace import trace
 from autograd.value import Value
 
-# `compile` is left out of __all__ so that `from autograd import *` keeps Python's compile().
+
+def __getattr__(name: str) -> object:
+    # Compiled replay needs numpy, imported on first use so that `import autograd` stays fast.
+    if name in ("compile", "Tape"):
+        from autograd import tape
+
+        globals()[name] = value = getattr(tape, name)
+        return value
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+# `compile` (autograd.compile) is left out of __all__ so that `from autograd import *` keeps
+# Python's compile().
 __all__ = [
     "CompileError",
     "GradcheckError",

@@ -70,7 +70,7 @@ pow_ = define_op(
     lambda x, y, out: 0.0 if _number(x) == 0.0 and _number(y) >= 0.0 else out * log(x),
     formula="{0} ** {1}", partial_formulas=("{1} · {0}^({1} - 1)", "{out} · ln {0}"),
     vectorized=(
-        np.power,
+        lambda x, y: np.power(x, y),
         lambda x, y, out: np.where(y == 0.0, 0.0, y * np.power(x, y - 1)),
         lambda x, y, out: np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x)),
     ),
@@ -139,21 +139,21 @@ exp = define_op(
     "exp", ieee.exp,
     lambda x, out: out,
     formula="exp({0})", partial_formulas=("{out}",),
-    vectorized=(np.exp, None),
+    vectorized=(lambda x: np.exp(x), None),
 )
 
 log = define_op(
     "log", ieee.log,
     lambda x, out: 1 / x,
     formula="ln({0})", partial_formulas=("1 / {0}",),
-    vectorized=(np.log, None),
+    vectorized=(lambda x: np.log(x), None),
 )
 
 tanh = define_op(
     "tanh", math.tanh,
     lambda x, out: 1 - out * out,
     formula="tanh({0})", partial_formulas=("1 - {out}²",),
-    vectorized=(np.tanh, None),
+    vectorized=(lambda x: np.tanh(x), None),
 )
 
 
@@ -259,21 +259,21 @@ sin = define_op(
     "sin", _sin,
     lambda x, out: cos(x),
     formula="sin({0})", partial_formulas=("cos({0})",),
-    vectorized=(np.sin, None),
+    vectorized=(lambda x: np.sin(x), None),
 )
 
 cos = define_op(
     "cos", _cos,
     lambda x, out: -sin(x),
     formula="cos({0})", partial_formulas=("-sin({0})",),
-    vectorized=(np.cos, None),
+    vectorized=(lambda x: np.cos(x), None),
 )
 
 sqrt = define_op(
     "sqrt", ieee.sqrt,
     lambda x, out: 0.5 / out,
     formula="√{0}", partial_formulas=("1 / (2 · {out})",),
-    vectorized=(np.sqrt, None),
+    vectorized=(lambda x: np.sqrt(x), None),
 )
 
 # ----- many inputs, one node -------------------------------------------------------------------
