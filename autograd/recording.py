@@ -55,57 +55,33 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     nodes = _collect(outputs, inputs)
     held = _held_elsewhere(nodes, [i for i, node in enumerate(nodes) if node.rule is None])
     index = {node: i for i, node in enumerate(nodes)}
-    count = len(nodes)
-    input_set = set(inputs)
-    level = [0] * count
-    batched = [False] * count
-    for x in inputs:
-        batched[index[x]] = True
-    parents_of: list[list[int]] = [[] for _ in nodes]
-    members: dict[tuple, list[int]] = {}
-    examples: dict[Op, list[Value]] = {}
-    for i, node in enumerate(nodes):
-        op = node.rule
-        if op is None:
-            continue
-        parents = parents_of[i] = [index[parent] for parent in node.parents]
-        level[i] = 1 + max([level[p] for p in parents])
-        signature = None
-        if input_set and any([batched[p] for p in parents]):
-            batched[i] = True
-            signature = bytes([batched[p] for p in parents])
-        members.setdefault((level[i], op, len(parents), signature), []).append(i)
-        seen = examples.setdefault(op, [])
-        if len(seen) < 8:
-            seen.append(node)
-    rules = {op: array_rules(op) for op in examples}
-    for op, some_nodes in examples.items():
+    levels = _Levels(nodes, index, inputs)
+    rules = {op: array_rules(op) for op in levels.examples}
+    for op, some_nodes in levels.examples.items():
         check_on_graph(rules[op], some_nodes)
 
-    keys = sorted(members, key=lambda key: (key[0], members[key][0]))
-    is_batched = np.array(batched, dtype=bool)
+    keys = sorted(levels.members, key=lambda key: (key[0], levels.members[key][0]))
+    is_batched = np.array(levels.batched, dtype=bool)
     is_leaf = np.array([node.rule is None for node in nodes], dtype=bool)
     parent_arrays = [
-        np.array([parents_of[i] for i in members[key]], dtype=np.intp).T for key in keys
+        np.array([levels.parents[i] for i in levels.members[key]], dtype=np.intp).T
+        for key in keys
     ]
-    slots = np.full(count, -1, dtype=np.intp)
-    input_indices = [index[x] for x in inputs]
-    slots[input_indices] = np.arange(len(inputs))
-    unbatched_leaves = _leaves_in_order_of_use(parent_arrays, is_leaf & ~is_batched, count)
+    slots = np.full(len(nodes), -1, dtype=np.intp)
+    slots[[index[x] for x in inputs]] = np.arange(len(inputs))
+    unbatched_leaves = _leaves_in_order_of_use(parent_arrays, is_leaf & ~is_batched, len(nodes))
     slots[unbatched_leaves] = np.arange(len(unbatched_leaves))
-    sizes = [len(unbatched_leaves), len(inputs)]
-    starts = []
-    for key in keys:  # a group's outputs take consecutive slots
-        store = key[3] is not None
-        starts.append(sizes[store])
-        slots[members[key]] = np.arange(sizes[store], sizes[store] + len(members[key]))
-        sizes[store] += len(members[key])
-
-    groups = [
-        Group(rules[key[1]], key[0], key[3] is not None, start, start + len(members[key]),
-              key[2], _runs(parents, slots, is_batched, rules[key[1]]))
-        for key, start, parents in zip(keys, starts, parent_arrays)
-    ]
+    sizes = [len(unbatched_leaves), len(inputs)]  # slots taken in each store so far
+    groups = []
+    for key, parents in zip(keys, parent_arrays):  # a group's outputs take consecutive slots
+        level, op, width, signature = key
+        members = levels.members[key]
+        store = signature is not None
+        start = sizes[store]
+        sizes[store] += len(members)
+        slots[members] = np.arange(start, sizes[store])
+        groups.append(Group(rules[op], level, store, start, sizes[store], width,
+                            _runs(parents, slots, is_batched, rules[op])))
     # Read and written in creation order, which is mostly the order in memory: far fewer cache
     # misses than slot order over a model's 200,000 parameters.
     read_leaves = sorted(i for i in unbatched_leaves.tolist() if held[i])
@@ -117,11 +93,40 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
         read=_leaves(nodes, read_leaves, slots),
         owned=_leaves(nodes, owned_leaves, slots),
         inputs=[weakref.ref(x) for x in inputs],
-        outputs=[(batched[index[out]], int(slots[index[out]])) for out in outputs],
+        outputs=[(levels.batched[index[out]], int(slots[index[out]])) for out in outputs],
         output_refs=[weakref.ref(out) for out in outputs],
-        node_count=count,
-        depth=max(level),
+        node_count=len(nodes),
+        depth=max(levels.level),
     )
+
+
+class _Levels:
+    """Each node's level, whether it depends on the inputs (is batched), its parents' indices,
+    and the nodes of each group: key (level, op, inputs per node, which inputs are batched)."""
+
+    def __init__(self, nodes: list[Value], index: dict[Value, int], inputs: Sequence[Value]):
+        self.level = [0] * len(nodes)
+        self.batched = [False] * len(nodes)
+        for x in inputs:
+            self.batched[index[x]] = True
+        self.parents: list[list[int]] = [[] for _ in nodes]
+        self.members: dict[tuple, list[int]] = {}
+        self.examples: dict[Op, list[Value]] = {}  # a few nodes of each op, to check its rules
+        level, batched = self.level, self.batched
+        for i, node in enumerate(nodes):
+            op = node.rule
+            if op is None:
+                continue
+            parents = self.parents[i] = [index[parent] for parent in node.parents]
+            level[i] = 1 + max([level[p] for p in parents])
+            signature = None
+            if inputs and any([batched[p] for p in parents]):
+                batched[i] = True
+                signature = bytes([batched[p] for p in parents])
+            self.members.setdefault((level[i], op, len(parents), signature), []).append(i)
+            some = self.examples.setdefault(op, [])
+            if len(some) < 8:
+                some.append(node)
 
 
 def _collect(outputs: Sequence[Value], inputs: Sequence[Value]) -> list[Value]:

@@ -114,25 +114,39 @@ class Tape:
             )
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-        recording = self._recording
-        columns, stores, saved, (read, owned_alive, inputs) = self._forward(batch)
+        columns, stores, saved, leaves = self._forward(batch)
+        grads = self._backward(columns, stores, saved)
+        scale = 1.0 / columns if batch is not None and reduction == "mean" else 1.0
+        return self._write_back(batch is not None, stores, grads, leaves, scale)
+
+    def _backward(
+        self, columns: int, stores: tuple[np.ndarray, np.ndarray], saved: list
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every node's gradient, in stores shaped like the values'."""
         grads = (np.zeros_like(stores[0]), np.zeros_like(stores[1]))
-        batched, slot = recording.outputs[0]
+        batched, slot = self._recording.outputs[0]
         # Each sample's output is differentiated: an output the same for all samples counts
         # once per sample.
         grads[batched][slot] = 1.0 if batched else float(columns)
         with np.errstate(all="ignore"):
-            for group, args in zip(reversed(recording.groups), reversed(saved)):
+            for group, args in zip(reversed(self._recording.groups), reversed(saved)):
                 kernels.backward(group, args, stores, grads)
-        scale = 1.0 / columns if batch is not None and reduction == "mean" else 1.0
+        return grads
+
+    def _write_back(
+        self, batch: bool, stores: tuple[np.ndarray, np.ndarray],
+        grads: tuple[np.ndarray, np.ndarray], leaves: tuple, scale: float,
+    ) -> Any:
+        """Add the gradients to the leaves' .grad (and update the output); return the output."""
+        recording = self._recording
+        read, owned_alive, inputs = leaves
         _add_grads(read, grads[0][recording.read.slots, 0], scale)
-        _add_grads(
-            [leaf for leaf, _ in owned_alive],
-            grads[0][recording.owned.slots[[i for _, i in owned_alive]], 0], scale,
-        )
+        owned_slots = recording.owned.slots[[i for _, i in owned_alive]]
+        _add_grads([leaf for leaf, _ in owned_alive], grads[0][owned_slots, 0], scale)
         input_grads = grads[1][:len(recording.inputs)].T.copy()
-        value = np.broadcast_to(stores[batched][slot], (columns,)).copy()
-        if batch is not None:
+        batched, slot = recording.outputs[0]
+        value = np.broadcast_to(stores[batched][slot], (stores[1].shape[1],)).copy()
+        if batch:
             self.input_grads = input_grads
             return value
         _add_grads(inputs, input_grads[0], 1.0)
