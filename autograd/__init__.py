@@ -11,6 +11,7 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 """
 
 from autograd.backward import grad, topological_order
+from autograd.compile_errors import CompileError, LeafGoneError
 from autograd.draw import draw_dot, render
 from autograd.explore import explore
 from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -34,8 +35,23 @@ from autograd.ops import (
 from autograd.trace import trace
 from autograd.value import Value
 
+
+def __getattr__(name: str) -> object:
+    # Compiled replay needs numpy, imported on first use so that `import autograd` stays fast.
+    if name in ("compile", "Tape"):
+        from autograd import tape
+
+        globals()[name] = value = getattr(tape, name)
+        return value
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+# `compile` (autograd.compile) is left out of __all__ so that `from autograd import *` keeps
+# Python's compile().
 __all__ = [
+    "CompileError",
     "GradcheckError",
+    "LeafGoneError",
     "Op",
     "Value",
     "cos",
@@ -63,6 +79,7 @@ __all__ = [
     "softplus",
     "sqrt",
     "sum_values",
+    "Tape",
     "tanh",
     "topological_order",
     "trace",

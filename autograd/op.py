@@ -16,6 +16,7 @@ from autograd.anomaly import check_new_node
 from autograd.grad_mode import ANOMALY_CHECKS, grad_mode
 from autograd.ieee import FLOAT_ERRORS, call_ieee
 from autograd.value import Value, _creation_counter
+from autograd.vectorize import apply_to_arrays, is_array
 
 _new_value = object.__new__
 _registry: dict[str, Op] = {}
@@ -32,10 +33,13 @@ class Op:
     ``forward(xs)``, and ``all_partials(xs, out)`` returning the partials for all inputs at once.
     ``formula`` and ``partial_formulas`` are the same rules as text, for explanations:
     ``{0}``, ``{1}``, ... stand for the inputs and ``{out}`` for the output.
+    ``vectorized`` is the rules' array form for compiled replay, where the scalar rules cannot
+    take NumPy arrays: ``(forward, partial_0, ...)``, or ``(forward, all_partials)`` for a
+    variadic op; None in a place means the scalar rule works on arrays as it is.
     """
 
     __slots__ = ("name", "arity", "forward", "partials", "all_partials", "formula",
-                 "partial_formulas", "apply", "backprop")
+                 "partial_formulas", "vectorized", "apply", "backprop")
 
     def __init__(
         self,
@@ -45,6 +49,7 @@ class Op:
         formula: str | None = None,
         partial_formulas: tuple[str, ...] | None = None,
         all_partials: Callable[..., Any] | None = None,
+        vectorized: tuple[Any, ...] | None = None,
     ) -> None:
         _check_declaration(name, forward, partials, partial_formulas, all_partials)
         self.name = name
@@ -59,6 +64,7 @@ class Op:
             formula = f"{name}({inputs})"
         self.formula = formula
         self.partial_formulas = tuple(partial_formulas) if partial_formulas else None
+        self.vectorized = _checked_vectorized(self, vectorized)
         # Specialised for the op's arity: these two run once per node, so every call counts.
         self.apply = _make_apply(self)
         self.backprop = _make_backprop(self)
@@ -95,6 +101,7 @@ def define_op(
     *partials: Callable[..., Any],
     formula: str | None = None,
     partial_formulas: tuple[str, ...] | None = None,
+    vectorized: tuple[Any, ...] | None = None,
 ) -> Callable[..., Any]:
     """Declare an operation and return a function that applies it to Values and numbers.
 
@@ -107,8 +114,12 @@ def define_op(
 
     One partial per input; each takes the inputs and then the output. Where Python arithmetic
     raises (1 / 0, overflow), the rule is evaluated again with IEEE semantics (inf, nan).
+    Rules written with plain arithmetic and autograd's functions also work on NumPy arrays, so
+    ``autograd.compile`` can replay the op; give ``vectorized=(forward, partial_0, ...)`` (None
+    where the scalar rule works on arrays) for rules that cannot. The returned function applies
+    the op elementwise to arrays too.
     """
-    op = Op(name, forward, partials, formula, partial_formulas)
+    op = Op(name, forward, partials, formula, partial_formulas, vectorized=vectorized)
     _registry[name] = op
     apply = op.apply
 
@@ -117,6 +128,8 @@ def define_op(
             raise TypeError(f"{name}() takes {op.arity} argument(s), got {len(args)}")
         result = apply(*args)
         if result is NotImplemented:
+            if any(map(is_array, args)):
+                return apply_to_arrays(op, args)
             kinds = ", ".join(type(a).__name__ for a in args)
             raise TypeError(f"{name}() takes Values or real numbers, got ({kinds})")
         return result
@@ -133,15 +146,17 @@ def define_variadic_op(
     all_partials: Callable[..., Any],
     *,
     formula: str | None = None,
+    vectorized: tuple[Any, ...] | None = None,
 ) -> Callable[..., Any]:
     """Declare an op of any number of inputs; returns a function applying it to its arguments.
 
     ``forward(xs)`` gives the output from the sequence of inputs; ``all_partials(xs, out)``
     gives one partial per input, at once. One node then stands for what would otherwise be a
     chain of binary nodes: a neuron's weighted sum is one ``linear`` node instead of 2n ``*``
-    and ``+`` nodes.
+    and ``+`` nodes. ``vectorized=(forward, all_partials)`` gives their array forms for compiled
+    replay (see :class:`autograd.vectorize.Positions`), None where the scalar rule will do.
     """
-    op = Op(name, forward, (), formula, None, all_partials)
+    op = Op(name, forward, (), formula, None, all_partials, vectorized)
     _registry[name] = op
     apply = op.apply
 
@@ -194,6 +209,25 @@ def _check_declaration(
             )
     if partial_formulas is not None and len(partial_formulas) != arity:
         raise TypeError(f"define_op({name!r}): give one partial formula per input ({arity})")
+
+
+def _checked_vectorized(op: Op, vectorized: Any) -> tuple[Any, ...] | None:
+    if vectorized is None:
+        return None
+    what = "(forward, all_partials)" if op.arity is None else "(forward, partial_0, ...)"
+    count = 2 if op.arity is None else 1 + op.arity
+    if not isinstance(vectorized, (tuple, list)) or len(vectorized) != count:
+        raise TypeError(
+            f"op {op.name!r}: vectorized must be a tuple {what} of {count} items, "
+            f"got {vectorized!r:.60}"
+        )
+    for i, rule in enumerate(vectorized):
+        constant_partial = i > 0 and op.arity is not None and _is_real(rule)
+        if not (rule is None or callable(rule) or constant_partial):
+            raise TypeError(
+                f"op {op.name!r}: vectorized[{i}] must be callable or None, got {rule!r:.60}"
+            )
+    return tuple(vectorized)
 
 
 def _is_real(x: Any) -> bool:

@@ -4,6 +4,11 @@ A partial takes the op's inputs and then its output, and is written with ordinar
 the functions declared here, so the same rule serves floats (plain backward) and Values (a
 backward that builds a graph, for higher derivatives). Kinks follow PyTorch: relu'(0) = 0,
 abs'(0) = 0.
+
+Compiled replay (``autograd.compile``) runs the same rules on NumPy arrays. Where a scalar rule
+cannot take arrays (a Python ``if``, ``math.tanh``), its array form is declared right after it,
+``vectorized=(forward, partial, ...)``, with the same values at every edge (None: the scalar
+rule works on arrays as it is).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from autograd import ieee
 from autograd.op import Op, _registry, define_op, define_variadic_op
 from autograd.value import Value
+from autograd.vectorize import apply_to_arrays, is_array, np, sign, sum_of_products
 
 
 def _number(x: Any) -> float:
@@ -63,6 +69,11 @@ pow_ = define_op(
     lambda x, y, out: 0.0 if _number(y) == 0.0 else y * ieee.power(x, y - 1),
     lambda x, y, out: 0.0 if _number(x) == 0.0 and _number(y) >= 0.0 else out * log(x),
     formula="{0} ** {1}", partial_formulas=("{1} · {0}^({1} - 1)", "{out} · ln {0}"),
+    vectorized=(
+        lambda x, y: np.power(x, y),
+        lambda x, y, out: np.where(y == 0.0, 0.0, y * np.power(x, y - 1)),
+        lambda x, y, out: np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x)),
+    ),
 )
 
 
@@ -78,6 +89,14 @@ def _power_by_constant(x: Any, n: float) -> Any:
     return ieee.power(x, n)
 
 
+def _power_by_constant_array(x: Any, n: float) -> Any:
+    if n == 0.5:
+        return np.sqrt(x)
+    if n == -0.5:
+        return 1.0 / np.sqrt(x)
+    return np.power(x, n)
+
+
 @functools.lru_cache(maxsize=256)
 def power_by(n: float) -> Op:
     """The op x ** n for a constant exponent n (drawn as ``**2``, as in micrograd)."""
@@ -85,6 +104,10 @@ def power_by(n: float) -> Op:
         f"**{n:g}", lambda x: _power_by_constant(x, n),
         (lambda x, out: 0.0 if n == 0.0 else n * _power_by_constant(x, n - 1),),
         formula=f"{{0}} ** {n:g}", partial_formulas=(f"{n:g} · {{0}}^{n - 1:g}",),
+        vectorized=(
+            lambda x: _power_by_constant_array(x, n),
+            lambda x, out: 0.0 if n == 0.0 else n * _power_by_constant_array(x, n - 1),
+        ),
     )
 
 
@@ -107,6 +130,7 @@ abs_ = define_op(
     "abs", abs,
     lambda x, out: ieee.sign(_number(x)),
     formula="|{0}|", partial_formulas=("sign({0})",),
+    vectorized=(None, lambda x, out: sign(x)),
 )
 
 # ----- element functions ------------------------------------------------------------------------
@@ -115,18 +139,21 @@ exp = define_op(
     "exp", ieee.exp,
     lambda x, out: out,
     formula="exp({0})", partial_formulas=("{out}",),
+    vectorized=(lambda x: np.exp(x), None),
 )
 
 log = define_op(
     "log", ieee.log,
     lambda x, out: 1 / x,
     formula="ln({0})", partial_formulas=("1 / {0}",),
+    vectorized=(lambda x: np.log(x), None),
 )
 
 tanh = define_op(
     "tanh", math.tanh,
     lambda x, out: 1 - out * out,
     formula="tanh({0})", partial_formulas=("1 - {out}²",),
+    vectorized=(lambda x: np.tanh(x), None),
 )
 
 
@@ -138,10 +165,17 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
+def _sigmoid_array(x: Any) -> Any:
+    # The same two branches, each on the side where its exp cannot overflow.
+    e = np.exp(np.minimum(x, 0.0))
+    return np.where(x >= 0.0, 1.0 / (1.0 + np.exp(-np.maximum(x, 0.0))), e / (1.0 + e))
+
+
 sigmoid = define_op(
     "sigmoid", _sigmoid,
     lambda x, out: out * (1 - out),
     formula="σ({0})", partial_formulas=("{out} · (1 - {out})",),
+    vectorized=(_sigmoid_array, None),
 )
 
 # As in PyTorch: relu(nan) is nan and relu(-0.0) is -0.0; the derivative is 0 at 0 and 1 at nan
@@ -150,6 +184,10 @@ relu = define_op(
     "relu", lambda x: 0.0 if x < 0.0 else x,
     lambda x, out: 0.0 if out <= 0.0 else 1.0,
     formula="relu({0})", partial_formulas=("1 if {out} > 0 else 0",),
+    vectorized=(
+        lambda x: np.where(x <= 0.0, 0.0, x),
+        lambda x, out: np.where(out <= 0.0, 0.0, 1.0),
+    ),
 )
 
 
@@ -162,6 +200,10 @@ def _leaky_relu_op(slope: float, sign: float) -> Op:
         (lambda x, out: 1.0 if x > 0.0 else slope,),
         formula=f"leaky_relu({{0}}, {slope:g})",
         partial_formulas=(f"1 if {{0}} > 0 else {slope:g}",),
+        vectorized=(
+            lambda x: np.where(x > 0.0, x, slope * x),
+            lambda x, out: np.where(x > 0.0, 1.0, slope),
+        ),
     )
 
 
@@ -172,7 +214,10 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
             f"leaky_relu: negative_slope must be a real number, got {negative_slope!r}"
         )
     slope = float(negative_slope)
-    result = _leaky_relu_op(slope, math.copysign(1.0, slope)).apply(x)
+    op = _leaky_relu_op(slope, math.copysign(1.0, slope))
+    result = op.apply(x)
+    if result is NotImplemented and is_array(x):
+        return apply_to_arrays(op, (x,))
     if result is NotImplemented:
         raise TypeError(f"leaky_relu() takes a Value or a real number, got {type(x).__name__}")
     return result
@@ -185,10 +230,18 @@ def _softplus(x: float) -> float:
     return math.log1p(ieee.exp(x))
 
 
+def _softplus_array(x: Any) -> Any:
+    positive = np.maximum(x, 0.0)
+    return np.where(
+        x > 0.0, positive + np.log1p(np.exp(-positive)), np.log1p(np.exp(np.minimum(x, 0.0)))
+    )
+
+
 softplus = define_op(
     "softplus", _softplus,
     lambda x, out: sigmoid(x),
     formula="softplus({0})", partial_formulas=("σ({0})",),
+    vectorized=(_softplus_array, None),
 )
 
 
@@ -210,18 +263,21 @@ sin = define_op(
     "sin", _sin,
     lambda x, out: cos(x),
     formula="sin({0})", partial_formulas=("cos({0})",),
+    vectorized=(lambda x: np.sin(x), None),
 )
 
 cos = define_op(
     "cos", _cos,
     lambda x, out: -sin(x),
     formula="cos({0})", partial_formulas=("-sin({0})",),
+    vectorized=(lambda x: np.cos(x), None),
 )
 
 sqrt = define_op(
     "sqrt", ieee.sqrt,
     lambda x, out: 0.5 / out,
     formula="√{0}", partial_formulas=("1 / (2 · {out})",),
+    vectorized=(lambda x: np.sqrt(x), None),
 )
 
 # ----- many inputs, one node -------------------------------------------------------------------
@@ -234,6 +290,11 @@ _sum = define_variadic_op(
     "sum", lambda xs: sum(xs, -0.0),
     lambda xs, out: (1.0,) * len(xs),
     formula="Σ xᵢ",
+    # From -0.0 too, as the scalar rule: NumPy's own sum would start from 0.0.
+    vectorized=(
+        lambda xs: np.add.reduce(xs[:], axis=0, initial=-0.0),
+        lambda xs, out: (np.ones((len(xs), 1, 1)),),
+    ),
 )
 
 
@@ -247,7 +308,14 @@ def _dot_partials(xs_then_ys: Sequence[Any], out: Any) -> tuple[Any, ...]:
     return (*xs_then_ys[n:], *xs_then_ys[:n])  # d/dx_i = y_i, d/dy_i = x_i
 
 
-_dot = define_variadic_op("dot", _dot_forward, _dot_partials, formula="Σ xᵢ·yᵢ")
+_dot = define_variadic_op(
+    "dot", _dot_forward, _dot_partials, formula="Σ xᵢ·yᵢ",
+    vectorized=(
+        # BLAS sums from 0.0: an all-negative-zero product sum is 0.0 here, -0.0 eagerly.
+        lambda xs: sum_of_products(xs[:len(xs) // 2], xs[len(xs) // 2:]),
+        lambda xs, out: (xs[len(xs) // 2:], xs[:len(xs) // 2]),
+    ),
+)
 
 
 def _linear_forward(weights_inputs_bias: Sequence[Any]) -> Any:
@@ -262,7 +330,20 @@ def _linear_partials(weights_inputs_bias: Sequence[Any], out: Any) -> tuple[Any,
     return (*weights_inputs_bias[n:-1], *weights_inputs_bias[:n], 1.0)
 
 
-_linear = define_variadic_op("linear", _linear_forward, _linear_partials, formula="Σ wᵢ·xᵢ + b")
+def _linear_forward_array(xs: Any) -> Any:
+    n = len(xs) // 2
+    # BLAS sums from 0.0: only the sign of an all-zero weighted sum can differ from eager.
+    return sum_of_products(xs[:n], xs[n:-1]) + xs[-1]
+
+
+_linear = define_variadic_op(
+    "linear", _linear_forward, _linear_partials, formula="Σ wᵢ·xᵢ + b",
+    # The partials as blocks of inputs: weights get the inputs, inputs the weights, the bias 1.
+    vectorized=(
+        _linear_forward_array,
+        lambda xs, out: (xs[len(xs) // 2:-1], xs[:len(xs) // 2], 1.0),
+    ),
+)
 
 
 def sum_values(values: Sequence[Any]) -> Any:

@@ -18,7 +18,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from bench import graphs
+from bench import compiled, graphs
 from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
 
 DEFAULT_JSON = os.path.join(os.path.dirname(__file__), "results", "latest.json")
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     results["throughput"] = throughput(repeats)
     results["memory"] = memory_per_node()
     results["depth_and_width"] = depth_and_width(chain_length)
+    results["compiled"] = {
+        "digits_epoch": compiled.digits_epoch(repeats),
+        "compile_cost": compiled.compile_cost(repeats, include_large=not args.quick),
+    }
 
     print(format_table(results))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
@@ -79,6 +83,8 @@ def moons_step(repeats: int) -> dict[str, Any]:
         "chainrule": chainrule_step(xs, ys, model),
         "micrograd": micrograd_step(xs, ys, weights),
         "floor": floor_step(xs, ys, weights),
+        "compiled": compiled.compiled_step(xs, ys),
+        "compiled_batch": compiled.compiled_batch_step(xs, ys),
     }
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
@@ -95,6 +101,8 @@ def moons_step(repeats: int) -> dict[str, Any]:
         "seconds": medians,
         "speedup_over_micrograd": medians["micrograd"] / medians["chainrule"],
         "times_the_floor": medians["chainrule"] / medians["floor"],
+        "compiled_speedup_over_floor": medians["floor"] / medians["compiled"],
+        "compiled_batch_speedup_over_floor": medians["floor"] / medians["compiled_batch"],
         "final_loss": losses["chainrule"],
     }
 
@@ -210,7 +218,38 @@ def format_table(r: dict[str, Any]) -> str:
             f"{row['backward_seconds']:6.2f} s   peak {row['peak_megabytes']:7.1f} MB"
         )
     lines.append(f"  micrograd, chain of 10,000: {d['micrograd_chain_of_10000'][:60]}")
+    lines += ["", *format_compiled(r)]
     return "\n".join(lines)
+
+
+def format_compiled(r: dict[str, Any]) -> list[str]:
+    m, c = r["moons_step"], r["compiled"]
+    s = m["seconds"]
+    lines = ["compiled replay: the moons step (same weights and losses as above)"]
+    for name, title in (("compiled", "whole-step graph, tape.run()"),
+                        ("compiled_batch", "one sample's graph, batch of 100")):
+        lines.append(
+            f"  {title:<34} {s[name] * 1e3:7.2f} ms   {s['floor'] / s[name]:5.1f}x faster than "
+            f"the floor, {s['chainrule'] / s[name]:5.1f}x eager, "
+            f"{s['micrograd'] / s[name]:6.0f}x micrograd"
+        )
+    e = c["digits_epoch"]
+    sizes = "-".join(map(str, e["sizes"]))
+    lines += ["", f"compiled replay: a digits-shaped epoch ({e['samples']:,} samples, MLP {sizes}, "
+              "forward + backward, cross-entropy)"]
+    for name, seconds in e["seconds_per_epoch"].items():
+        lines.append(f"  {name.replace('_', ' '):<34} {seconds:7.3f} s per epoch")
+    lines += ["", "compiled replay: the cost of compile (tracemalloc: tape kept, peak while "
+              "compiling)"]
+    for row in c["compile_cost"]:
+        lines.append(
+            f"  {row['graph']:<34} {row['nodes']:>8,} nodes, depth {row['depth']:>3}, "
+            f"{row['kernels']:>3} kernels: compile {row['compile_seconds']:6.3f} s, "
+            f"tape {row['tape_megabytes']:5.1f} MB (peak {row['compile_peak_megabytes']:5.1f}), "
+            f"replay {row['replay_seconds'] * 1e3:6.1f} ms vs eager backward "
+            f"{row['eager_backward_seconds'] * 1e3:6.1f} ms"
+        )
+    return lines
 
 
 if __name__ == "__main__":

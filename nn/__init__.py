@@ -12,10 +12,11 @@
     optimizer.step()
 """
 
-from . import datasets, functional, init, optim, schedules
+from . import compiled, datasets, functional, init, optim, schedules
 from .batchnorm import BatchNorm
 from .checkpoint import CheckpointError, LoadResult
 from .clip import clip_grad_norm_, clip_grad_value_
+from .compiled import compile_loss, compile_model
 from .dropout import Dropout
 from .functional import (
     binary_cross_entropy,
@@ -50,6 +51,9 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "compile_loss",
+    "compile_model",
+    "compiled",
     "cross_entropy",
     "datasets",
     "default_generator",

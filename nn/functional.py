@@ -10,6 +10,8 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 import autograd
 from autograd import Value
 
@@ -111,6 +113,10 @@ def _bce_partial_t(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
     return _clamped_log(1 - p) - _clamped_log(p)
 
 
+def _clamped_log_array(x: np.ndarray) -> np.ndarray:
+    return np.maximum(np.log(x), -100.0)  # np.maximum keeps a nan, as max(nan, -100.0) does
+
+
 _bce_term = autograd.define_op(
     "binary_cross_entropy",
     _bce_forward,
@@ -118,6 +124,12 @@ _bce_term = autograd.define_op(
     _bce_partial_t,
     formula="bce({0}, {1})",
     partial_formulas=("({0} - {1}) / ({0}(1 - {0}))", "log(1 - {0}) - log({0})"),
+    # The same rules on arrays, for compiled replay (Python's max does not take arrays).
+    vectorized=(
+        lambda p, t: -(t * _clamped_log_array(p) + (1 - t) * _clamped_log_array(1 - p)),
+        lambda p, t, out: (p - t) / np.maximum((1 - p) * p, _BCE_EPSILON),
+        lambda p, t, out: _clamped_log_array(1 - p) - _clamped_log_array(p),
+    ),
 )
 
 

@@ -1,0 +1,243 @@
+"""Running one group of a tape: nodes of one op at one level, as a few NumPy operations.
+
+Numbers live in two stores: ``unbatched`` (slots x 1: parameters, constants and what depends
+only on them) and ``batched`` (slots x samples: the inputs and what depends on them). A group's
+nodes read their inputs through *runs*: consecutive input positions read alike, gathered as one
+array shaped (positions, nodes, samples), where a run every node reads the same has size 1 on
+the nodes axis and an unbatched run size 1 on the samples axis. Broadcasting then does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd.vectorize import Positions
+
+
+@dataclass
+class Run:
+    """Input positions ``start:stop`` of a group, whose parents are read alike."""
+
+    start: int
+    stop: int
+    batched: bool  # the parents live in the batched store
+    shared: bool  # every node of the group reads the same parent at each of these positions
+    index: np.ndarray  # the parents' slots: (positions,) if shared, else (positions, nodes)
+    first: int | None  # index is first, first + 1, ... in order: read a slice, not a gather
+    scatters: dict[tuple[int, int], Scatter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.size = self.index.size
+        self.flat = self.index.ravel()
+        # A run of one position adds its gradients in one go (a variadic op's runs add them
+        # piece by piece, as its partials come in blocks: see Run.scatters).
+        self.scatter = Scatter(self.index, self.shared) if self.stop - self.start == 1 else None
+
+
+@dataclass
+class Group:
+    """Nodes of one op, at one level, with the same number of inputs read the same way."""
+
+    rules: Any  # ArrayRules
+    level: int
+    batched: bool
+    start: int  # the nodes' output slots are start:stop
+    stop: int
+    width: int  # inputs per node
+    runs: list[Run]
+
+
+def gather(run: Run, unbatched: np.ndarray, batched: np.ndarray) -> np.ndarray:
+    """The run's inputs: (positions, nodes or 1, samples or 1)."""
+    store = batched if run.batched else unbatched
+    positions = run.stop - run.start
+    if run.first is not None:
+        rows = store[run.first:run.first + run.index.size]
+        return rows.reshape(positions, -1, store.shape[1])
+    if run.shared:
+        return store[run.index][:, None, :]
+    return store[run.index]
+
+
+def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
+    """Compute the group's outputs into their slots; returns its inputs, for ``backward``."""
+    rules = group.rules
+    if rules.variadic:
+        blocks = [gather(run, unbatched, batched) for run in group.runs]
+        args: Any = Positions([run.start for run in group.runs], blocks)
+        out = rules.forward(args)
+    else:
+        # One position per run: each input is a slice of a store or one gather, (nodes, samples).
+        args = [
+            (batched if run.batched else unbatched)[run.first:run.first + run.size]
+            if run.first is not None
+            else (batched if run.batched else unbatched)[run.flat]
+            for run in group.runs
+        ]
+        out = rules.forward(*args)
+    store = batched if group.batched else unbatched
+    np.copyto(store[group.start:group.stop], out)
+    return args
+
+
+def backward(
+    group: Group,
+    args: Any,
+    stores: tuple[np.ndarray, np.ndarray],
+    grads: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Add the group's contributions to its inputs' gradients (``grads``: unbatched, batched)."""
+    rules = group.rules
+    out = stores[group.batched][group.start:group.stop]
+    upstream = grads[group.batched][group.start:group.stop]
+    if not rules.variadic:
+        for run, partial in zip(group.runs, rules.partials):
+            if callable(partial):
+                contribution = upstream * partial(*args, out)
+            else:
+                contribution = upstream if partial == 1.0 else upstream * partial
+            if run.shared and contribution.shape[0] > 1:
+                contribution = contribution.sum(axis=0, keepdims=True)
+            if not run.batched and contribution.shape[1] > 1:
+                contribution = contribution.sum(axis=1, keepdims=True)
+            run.scatter.add_rows(grads[run.batched], contribution)
+        return
+    blocks = partial_blocks(rules.all_partials(args, out), group.width)
+    for start, block in blocks:
+        stop = start + len(block)
+        for run in group.runs:
+            low, high = max(start, run.start), min(stop, run.stop)
+            if low >= high:
+                continue
+            piece = block[low - start:high - start]
+            keep_samples = run.batched or not group.batched
+            contribution = contributions(piece, upstream, not run.shared, keep_samples)
+            _scatter_plan(run, low, high).add(grads[run.batched], contribution)
+
+
+def partial_blocks(result: Any, width: int) -> list[tuple[int, np.ndarray]]:
+    """A variadic op's partials as (first position, block shaped (positions, nodes, samples)).
+
+    A rule returns a sequence whose items are blocks (3-D arrays, several positions) or single
+    positions (numbers, 2-D arrays); neighbouring single positions are stacked into one block.
+    """
+    if isinstance(result, np.ndarray) and result.ndim == 3:
+        result = [result]
+    blocks: list[tuple[int, np.ndarray]] = []
+    singles: list[Any] = []
+    position = 0
+
+    def flush() -> None:
+        if singles:
+            stacked = np.stack(np.broadcast_arrays(*(_as_2d(s) for s in singles)))
+            blocks.append((position - len(singles), stacked))
+            singles.clear()
+
+    for item in result:
+        if np.ndim(item) == 3:
+            flush()
+            blocks.append((position, item))
+            position += len(item)
+        else:
+            singles.append(item)
+            position += 1
+    flush()
+    if position != width:
+        raise ValueError(f"partials for {position} inputs, but the node has {width}")
+    return blocks
+
+
+def _as_2d(x: Any) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return x.reshape(1, 1) if x.ndim == 0 else x if x.ndim == 2 else x.reshape(1, -1)
+
+
+def contributions(
+    partial: np.ndarray, upstream: np.ndarray, keep_nodes: bool, keep_samples: bool
+) -> np.ndarray:
+    """Σ of upstream · partial over the axes not kept: (positions, nodes or 1, samples or 1).
+
+    ``partial`` is (positions, nodes or 1, samples or 1), ``upstream`` (nodes, samples or 1).
+    The two sums a neuron layer needs, Σ over samples for its weights and Σ over its neurons
+    for its inputs, are matrix products.
+    """
+    g = upstream
+    if not keep_samples and g.shape[1] > 1 and partial.shape[2] == 1:
+        g = g.sum(axis=1, keepdims=True)
+    if not keep_nodes and g.shape[0] > 1 and partial.shape[1] == 1:
+        g = g.sum(axis=0, keepdims=True)
+    over_samples = not keep_samples and partial.shape[2] > 1
+    over_nodes = not keep_nodes and partial.shape[1] > 1
+    if not over_samples and not over_nodes:
+        return partial * g
+    if over_samples and not over_nodes:
+        if partial.shape[1] == 1:
+            return (partial[:, 0, :] @ g.T)[:, :, None]
+        return np.einsum("ijb,jb->ij", partial, g)[:, :, None]
+    if over_nodes and not over_samples:
+        if partial.shape[2] == 1:
+            return (partial[:, :, 0] @ g)[:, None, :]
+        return np.einsum("ijb,jb->ib", partial, g)[:, None, :]
+    return np.einsum("ijb,jb->i", partial, g)[:, None, None]
+
+
+class Scatter:
+    """Adds contributions into gradient slots: a slice, a unique gather, or sums by slot."""
+
+    def __init__(self, index: np.ndarray, shared: bool) -> None:
+        self.shared = shared
+        self.shape = index.shape
+        flat = index.ravel()
+        self.size = flat.size
+        self.first: int | None = None
+        self.slots = flat
+        self.inverse = self.order = self.starts = None
+        if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
+            self.first = int(flat[0])
+            return
+        slots, inverse = np.unique(flat, return_inverse=True)
+        if len(slots) < flat.size:
+            # A slot read more than once (x * x, a weight used for every sample): its
+            # contributions are summed first, by bincount (one column) or sorted sums.
+            self.slots, self.inverse = slots, inverse.ravel()
+            self.order = np.argsort(self.inverse, kind="stable")
+            self.starts = np.flatnonzero(np.r_[True, np.diff(self.inverse[self.order]) != 0])
+
+    def add_rows(self, grads: np.ndarray, contribution: np.ndarray) -> None:
+        """Add (slots, samples or 1) contributions, for a run of one position."""
+        if self.first is not None:
+            grads[self.first:self.first + self.size] += contribution
+        elif self.inverse is None:
+            grads[self.slots] += contribution
+        else:
+            self.add(grads, contribution[None])
+
+    def add(self, grads: np.ndarray, contribution: np.ndarray) -> None:
+        columns = grads.shape[1]
+        if self.shared:
+            contribution = contribution[:, 0, :]
+        shape = self.shape + (columns,)
+        if contribution.shape != shape:
+            contribution = np.broadcast_to(contribution, shape)
+        flat = contribution.reshape(-1, columns)
+        if self.first is not None:
+            grads[self.first:self.first + len(flat)] += flat
+        elif self.inverse is None:
+            grads[self.slots] += flat
+        elif columns == 1:
+            grads[self.slots, 0] += np.bincount(
+                self.inverse, weights=flat[:, 0], minlength=len(self.slots)
+            )
+        else:
+            grads[self.slots] += np.add.reduceat(flat[self.order], self.starts, axis=0)
+
+
+def _scatter_plan(run: Run, low: int, high: int) -> Scatter:
+    key = (low, high)
+    plan = run.scatters.get(key)
+    if plan is None:
+        plan = run.scatters[key] = Scatter(run.index[low - run.start:high - run.start], run.shared)
+    return plan

@@ -1,0 +1,118 @@
+"""Ops on NumPy arrays: what compiled replay (``autograd.compile``) evaluates instead of floats.
+
+An op's rules run on arrays holding one number per node of a group (and per sample of a batch).
+Most rules written with plain arithmetic already do; an op whose scalar rule cannot (a Python
+``if``, ``math.exp``) declares an array form next to it in ``ops.py`` with the helpers here.
+
+numpy is imported on first use, so ``import autograd`` stays as fast as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+
+class _LazyNumpy:
+    """The numpy module, imported the first time an attribute is read."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module("numpy"), name)
+
+
+np: Any = _LazyNumpy()
+
+
+def is_array(x: Any) -> bool:
+    """True for a NumPy array (checked without importing numpy)."""
+    return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
+
+
+def sign(x: Any) -> Any:
+    """-1, 0 or 1 elementwise: abs's derivative, 0 at 0 and at nan as in PyTorch (np.sign: nan)."""
+    return np.where(x > 0.0, 1.0, np.where(x < 0.0, -1.0, 0.0))
+
+
+def sum_of_products(a: Any, b: Any) -> Any:
+    """Σᵢ a[i] · b[i] over the first axis of two blocks of inputs, shapes (n, nodes, samples).
+
+    Either block may hold one row or one column for all nodes or all samples (size 1 on that
+    axis). A neuron layer is the case where the weights are one per node and the inputs one per
+    sample: that sum is a matrix product, done by BLAS instead of an (n, nodes, samples) array.
+    """
+    if a.shape[2] == 1 and b.shape[1] == 1 and a.shape[1] > 1 and b.shape[2] > 1:
+        return a[:, :, 0].T @ b[:, 0, :]
+    if b.shape[2] == 1 and a.shape[1] == 1 and b.shape[1] > 1 and a.shape[2] > 1:
+        return b[:, :, 0].T @ a[:, 0, :]
+    return np.einsum("i...,i...->...", a, b)
+
+
+class Positions(Sequence):
+    """A variadic op's inputs for a group of nodes: ``xs[i]`` is input i of every node, an array.
+
+    Built from blocks of consecutive positions, each shaped (positions, nodes, samples), where
+    a block read alike by every node (or the same for every sample) has size 1 on that axis.
+    ``xs[a:b]`` inside one block is a view of it; across blocks, the pieces are broadcast and
+    joined. Iterating gives one input at a time, so a scalar rule such as ``sum(xs)`` works too.
+    """
+
+    def __init__(self, starts: Sequence[int], blocks: Sequence[Any]) -> None:
+        self.starts = list(starts)
+        self.blocks = list(blocks)
+        self.length = self.starts[-1] + len(self.blocks[-1]) if self.blocks else 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.length)
+            if step != 1:
+                return np.stack(np.broadcast_arrays(*(self[i] for i in range(start, stop, step))))
+            return self._range(start, max(start, stop))
+        index = key.__index__()
+        if index < 0:
+            index += self.length
+        if not 0 <= index < self.length:
+            raise IndexError(f"input {key} out of range for {self.length} inputs")
+        block = self._block_of(index)
+        return self.blocks[block][index - self.starts[block]]
+
+    def __iter__(self) -> Iterator[Any]:
+        for block in self.blocks:
+            yield from block
+
+    def _block_of(self, index: int) -> int:
+        block = 0
+        while block + 1 < len(self.starts) and self.starts[block + 1] <= index:
+            block += 1
+        return block
+
+    def _range(self, start: int, stop: int) -> Any:
+        pieces = []
+        for begin, block in zip(self.starts, self.blocks):
+            low, high = max(start, begin), min(stop, begin + len(block))
+            if low < high:
+                pieces.append(block[low - begin:high - begin])
+        if len(pieces) == 1:
+            return pieces[0]
+        if not pieces:
+            return np.empty((0, 1, 1))
+        nodes = max(piece.shape[1] for piece in pieces)
+        samples = max(piece.shape[2] for piece in pieces)
+        return np.concatenate(
+            [np.broadcast_to(p, (len(p), nodes, samples)) for p in pieces], axis=0
+        )
+
+
+def apply_to_arrays(op: Any, args: Sequence[Any]) -> Any:
+    """The op's forward on arrays (and numbers), elementwise: ``autograd.exp(array)``."""
+    if op.arity is None:
+        raise TypeError(
+            f"{op.name}() takes Values or numbers; for arrays, compile a graph with "
+            f"autograd.compile"
+        )
+    forward = op.vectorized[0] if op.vectorized and op.vectorized[0] else op.forward
+    with np.errstate(all="ignore"):
+        return forward(*(np.asarray(a, dtype=float) for a in args))
