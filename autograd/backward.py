@@ -6,6 +6,7 @@ gradient arriving at the node into contributions to its inputs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from numbers import Real
 from operator import attrgetter
@@ -32,17 +33,25 @@ def topological_order(root: Value) -> list[Value]:
     return nodes
 
 
+# A pass keeps its running sums on the nodes it visits, so two passes over shared nodes (two
+# threads training one model) must not interleave. Python runs one thread at a time anyway:
+# taking turns costs nothing. Re-entrant, so a nested pass in the same thread reaches the check
+# in _run and gets an error, not a deadlock.
+_one_pass_at_a_time = threading.RLock()
+
+
 def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(node) * grad into ``node.grad`` for every node under ``root``."""
-    nodes = _run(root, grad, create_graph)
-    if create_graph:
-        for node in nodes:
-            node.grad = _accumulate(node.grad, node._acc)
-            node._acc = None
-    else:
-        for node in nodes:
-            node.grad += node._acc
-            node._acc = None
+    with _one_pass_at_a_time:
+        nodes = _run(root, grad, create_graph)
+        if create_graph:
+            for node in nodes:
+                node.grad = _accumulate(node.grad, node._acc)
+                node._acc = None
+        else:
+            for node in nodes:
+                node.grad += node._acc
+                node._acc = None
 
 
 def grad(
@@ -62,10 +71,11 @@ def grad(
     inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for i, value in enumerate(inputs):
         _check_value(value, f"inputs[{i}]")
-    nodes = _run(output, grad_output, create_graph)
-    grads = tuple(0.0 if value._acc is None else value._acc for value in inputs)
-    for node in nodes:
-        node._acc = None
+    with _one_pass_at_a_time:
+        nodes = _run(output, grad_output, create_graph)
+        grads = tuple(0.0 if value._acc is None else value._acc for value in inputs)
+        for node in nodes:
+            node._acc = None
     if create_graph:
         grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
     return grads
@@ -78,8 +88,8 @@ def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
     if root._acc is not None:
         # Refused before the try below: its clean-up would wipe the running pass's accumulators.
         raise RuntimeError(
-            "a backward pass is already running through this graph (in another thread, or "
-            "from inside an op's rule); run one at a time"
+            "a backward pass is already running through this graph: an op's rule started "
+            "another pass through it; run one at a time"
         )
     nodes = [root]
     node = root
