@@ -127,6 +127,27 @@ def test_digits_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert number_after("test accuracy", stdout.splitlines()[-1]) >= 80.0
 
 
+def test_digits_compiled_learns_what_eager_learns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eager = run_quick("digits", tmp_path / "eager", capsys)
+    compiled = run_quick("digits", tmp_path / "compiled", capsys, "--compiled")
+    assert "(compiled replay)" in compiled.splitlines()[-1]
+
+    def epochs(stdout: str) -> list[tuple[float, ...]]:
+        pattern = (r"^epoch \d/3: training loss " + NUMBER + ", training accuracy " + NUMBER
+                   + "%, test accuracy " + NUMBER + "%$")
+        return [tuple(map(float, row)) for row in re.findall(pattern, stdout, flags=re.M)]
+
+    # The same model, data, batches and Adam: replay computes the same numbers, to rounding.
+    assert len(epochs(compiled)) == 3
+    for (loss_e, train_e, test_e), (loss_c, train_c, test_c) in zip(
+        epochs(eager), epochs(compiled)
+    ):
+        assert loss_c == pytest.approx(loss_e, rel=1e-6)
+        assert (train_c, test_c) == (train_e, test_e)
+
+
 def test_vanishing_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stdout = run_quick("vanishing", tmp_path, capsys)
     rows = {}
