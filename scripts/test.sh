@@ -29,10 +29,12 @@ done
 # The browser tests drive autograd.explore's page in headless Chromium; they need Debian's
 # chromium and chromium-driver and the `browser` extra (selenium). Without them they skip,
 # saying why; CI always sets them up, and then a missing browser fails those tests instead.
-extras="test"
+# The suite also runs every demo (--quick) and checks the benchmark's implementations agree,
+# so it needs the demos and bench extras too.
+extras="test,demos,bench"
 if [ "$with_browser" -eq 1 ]; then
     cr_ensure_browser
-    extras="test,browser"
+    extras="test,demos,bench,browser"
     export CHAINRULE_REQUIRE_BROWSER=1
 fi
 
