@@ -26,8 +26,11 @@ from demos.common import Timer, make_parser, output_folder, report_files, summar
 DEFAULTS = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
 
 
-def build(x1: float, x2: float, w1: float, w2: float, b: float) -> Value:
-    """Builds the neuron's graph, runs backward() from its output and returns the output."""
+def lecture_neuron(
+    x1: float = DEFAULTS["x1"], x2: float = DEFAULTS["x2"], w1: float = DEFAULTS["w1"],
+    w2: float = DEFAULTS["w2"], b: float = DEFAULTS["b"],
+) -> Value:
+    """o = tanh(x1*w1 + x2*w2 + b) with the lecture's labels, not yet backpropagated."""
     x1v = Value(x1, label="x1")
     x2v = Value(x2, label="x2")
     w1v = Value(w1, label="w1")
@@ -43,6 +46,12 @@ def build(x1: float, x2: float, w1: float, w2: float, b: float) -> Value:
     n.label = "n"
     o = n.tanh()
     o.label = "o"
+    return o
+
+
+def build(x1: float, x2: float, w1: float, w2: float, b: float) -> Value:
+    """Builds the neuron's graph, runs backward() from its output and returns the output."""
+    o = lecture_neuron(x1, x2, w1, w2, b)
     o.backward()
     return o
 

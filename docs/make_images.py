@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import demos.neuron  # noqa: E402
 import nn  # noqa: E402
 from autograd import Value, render  # noqa: E402
 from autograd.stepping import Step  # noqa: E402
@@ -28,19 +29,7 @@ IMAGES = ROOT / "docs" / "images"
 
 def lecture_neuron() -> Value:
     """micrograd lecture's neuron with its labels, backpropagated."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    o = demos.neuron.lecture_neuron()
     o.backward()
     return o
 

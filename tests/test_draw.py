@@ -12,24 +12,13 @@ import pytest
 from svg_reading import SVG, node_center, read_svg
 
 import autograd
+import demos.neuron
 from autograd import Value, draw_dot, render
 from autograd.draw import GraphTooLargeError, GraphvizNotFoundError
 
 
 def lecture_neuron() -> Value:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    o = demos.neuron.lecture_neuron()
     o.backward()
     return o
 
