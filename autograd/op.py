@@ -135,7 +135,8 @@ def define_op(
         return result
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"The op {name!r}: {op.formula.format(*'xyzuvw'[:op.arity])}."
+    inputs = [f"x{i}" for i in range(op.arity)] if op.arity > 1 else ["x"]
+    function.__doc__ = f"The op {name!r}: {op.formula.format(*inputs, out='out')}."
     function.op = op  # type: ignore[attr-defined]
     return function
 
@@ -312,6 +313,12 @@ def _constant(x: Any) -> Value | None:
     return None
 
 
+def _as_operands(args: tuple[Any, ...]) -> tuple[Value, ...] | None:
+    """The arguments as Values, numbers wrapped as constant leaves; None if one is neither."""
+    operands = tuple(a if isinstance(a, Value) else _constant(a) for a in args)
+    return None if any(a is None for a in operands) else operands  # type: ignore[return-value]
+
+
 _JUST_VALUES = {Value}
 _data_of = attrgetter("data")
 
@@ -410,8 +417,8 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             if set(map(type, args)) != _JUST_VALUES:
                 if not any(map(_is_value, args)):
                     return _on_plain_numbers(op, args)
-                args = tuple(a if isinstance(a, Value) else _constant(a) for a in args)
-                if None in args:
+                args = _as_operands(args)
+                if args is None:
                     return NotImplemented
             data = list(map(_data_of, args))
             try:
@@ -425,15 +432,12 @@ def _make_apply(op: Op) -> Callable[..., Any]:
         return apply_variadic
 
     def apply_many(*args: Any) -> Any:
-        if not any(isinstance(a, Value) for a in args):
+        if not any(map(_is_value, args)):
             return _on_plain_numbers(op, args)
-        inputs = []
-        for a in args:
-            value = a if isinstance(a, Value) else _constant(a)
-            if value is None:
-                return NotImplemented
-            inputs.append(value)
-        return _node(_evaluate_forward(op, tuple(v.data for v in inputs)), tuple(inputs), op)
+        inputs = _as_operands(args)
+        if inputs is None:
+            return NotImplemented
+        return _node(_evaluate_forward(op, tuple(map(_data_of, inputs))), inputs, op)
 
     return apply_many
 

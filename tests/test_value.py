@@ -191,3 +191,18 @@ def test_leaves_pickle_round_trip():
     a.grad = 0.25
     restored = pickle.loads(pickle.dumps(a))
     assert (restored.data, restored.grad, restored.label) == (2.0, 0.25, "a")
+
+
+def test_an_op_of_many_inputs_applies_and_differentiates():
+    from autograd import define_op
+
+    seven = define_op(
+        "seven_inputs_sum",
+        lambda a, b, c, d, e, f, g: a + b + c + d + e + f + g,
+        *[1.0] * 7,
+    )
+    inputs = [Value(float(i)) for i in range(6)]
+    total = seven(*inputs, 2.5)  # a number operand is a constant leaf
+    total.backward()
+    assert total.data == 17.5 and [v.grad for v in inputs] == [1.0] * 6
+    assert "x6" in seven.__doc__
