@@ -18,3 +18,19 @@ def test_readme_repl_sessions():
         runner.run(test, clear_globs=False)
         globs = test.globs  # later blocks continue the same session
     assert runner.failures == 0
+
+
+def test_readme_gradcheck_example_fails_with_the_table_it_shows():
+    from autograd import GradcheckError
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Gradient checking in your tests"):]
+    code, shown = re.findall(r"```(?:python)?\n(.*?)```", section, re.DOTALL)[:2]
+    namespace: dict = {}
+    exec(compile(code, "README gradcheck example", "exec"), namespace)
+    try:
+        namespace["test_neuron"]()
+    except GradcheckError as error:
+        assert f"GradcheckError: {error}".strip() == shown.strip()
+    else:
+        raise AssertionError("the README's wrong derivative was not caught")
