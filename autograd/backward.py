@@ -19,11 +19,14 @@ from autograd.value import Value
 _creation_order = attrgetter("_order")
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node of the graph under ``root``, inputs first and ``root`` last."""
-    _check_value(root, "root")
-    seen = {root}
-    nodes = [root]
+def topological_order(*roots: Value) -> list[Value]:
+    """Every node of the graphs under ``roots``, inputs first; a node comes after its inputs."""
+    if not roots:
+        raise TypeError("topological_order() needs at least one Value")
+    for i, root in enumerate(roots):
+        _check_value(root, f"roots[{i}]" if len(roots) > 1 else "root")
+    seen = set(roots)
+    nodes = list(dict.fromkeys(roots))
     for node in nodes:  # the list grows while we walk it: a breadth-first search, no recursion
         for parent in node.parents:
             if parent not in seen:

@@ -19,6 +19,7 @@ from operator import attrgetter
 import numpy as np
 
 from autograd.array_rules import ArrayRules, array_rules, check_on_graph
+from autograd.backward import topological_order
 from autograd.kernels import Group, Run
 from autograd.op import Op
 from autograd.value import Value
@@ -130,24 +131,11 @@ class _Levels:
 
 
 def _collect(outputs: Sequence[Value], inputs: Sequence[Value]) -> list[Value]:
-    """Every node under ``outputs`` (and the inputs) in creation order, which is topological."""
-    seen = set(outputs)
-    nodes = list(seen)
-    for node in nodes:  # grows while walked: breadth first, no recursion
-        for parent in node.parents:
-            if parent not in seen:
-                seen.add(parent)
-                nodes.append(parent)
-    nodes.extend(x for x in inputs if x not in seen)
-    nodes.sort(key=_creation_order)
-    return nodes
+    """Every node under ``outputs``, and the inputs, in topological order."""
+    return topological_order(*outputs, *inputs)
 
 
 _parents_of = attrgetter("parents")
-
-
-def _creation_order(node: Value) -> int:
-    return node._order
 
 
 def _refcounts(values: list[Value]) -> list[int]:

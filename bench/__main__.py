@@ -18,6 +18,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from autograd.atomic_file import write_atomically
 from bench import compiled, graphs
 from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
 
@@ -45,10 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(format_table(results))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    temporary = args.json + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(results, file, indent=2)
-    os.replace(temporary, args.json)
+    write_atomically(args.json, json.dumps(results, indent=2).encode())
     print(f"\nwritten to {args.json}")
     return 0
 

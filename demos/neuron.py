@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd import Value, explore, render
+from autograd.trace import format_trace
 from demos.common import Timer, make_parser, output_folder, report_files, summary
 
 DEFAULTS = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
@@ -56,24 +57,6 @@ def build(x1: float, x2: float, w1: float, w2: float, b: float) -> Value:
     return o
 
 
-def table(root: Value, digits: int = 4) -> str:
-    """One row per node of root's graph (inputs first): label, op, data, grad."""
-    rows = [("node", "op", "data", "grad")]
-    for node in root.graph():
-        data, grad = f"{node.data:.{digits}f}", f"{node.grad:.{digits}f}"
-        rows.append((node.label or "?", node.op or "leaf", data, grad))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = []
-    for k, row in enumerate(rows):
-        # Text columns left-aligned, numbers right-aligned so their decimal points line up.
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        cells += [row[2].rjust(widths[2]), row[3].rjust(widths[3])]
-        lines.append("  ".join(cells).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = make_parser(
         "neuron",
@@ -99,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     out = output_folder(args)
     o = build(args.x1, args.x2, args.w1, args.w2, args.b)
     print("o = tanh(x1*w1 + x2*w2 + b), after o.backward():\n")
-    print(table(o, args.digits))
+    print(format_trace(o, precision=args.digits))  # every node: name, op, inputs, data, grad
     print()
     report_files([
         render(o, out / "neuron_graph.svg", precision=args.digits),

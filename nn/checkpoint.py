@@ -7,15 +7,17 @@ it needs pickle, and loading refuses pickled data (`allow_pickle=False`).
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import os
-import secrets
 import zipfile
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import numpy as np
+
+from autograd.atomic_file import write_atomically
 
 FORMAT_MARKER = "chainrule.nn checkpoint"
 FORMAT_VERSION = 1
@@ -116,18 +118,9 @@ def write_checkpoint(
         "values": values,
         "architecture": np.array(architecture),
     }
-    folder, filename = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{filename}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(path, buffer.getvalue())
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, float], str]:

@@ -248,7 +248,7 @@ def test_neuron_prints_every_node(capsys: pytest.CaptureFixture[str], tmp_path: 
     rows = [re.split(r"\s{2,}", line) for line in lines if re.search(r"-?\d+\.\d{4}$", line)]
     by_label = {row[0]: row[1:] for row in rows}
     assert len(rows) == 10
-    assert by_label["o"] == ["tanh", "0.7071", "1.0000"]
+    assert by_label["o"] == ["tanh", "n", "0.7071", "1.0000"]
     assert by_label["x1"] == ["leaf", "2.0000", "-1.5000"]
     assert by_label["w2"] == ["leaf", "1.0000", "0.0000"]
     assert by_label["n"][0] == "+" and by_label["x1*w1"][0] == "*"
