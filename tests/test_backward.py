@@ -304,6 +304,17 @@ def allocated_blocks() -> int:
     return sys.getallocatedblocks()
 
 
+def test_topological_order_of_several_roots_covers_each_once():
+    a, b = Value(1.0), Value(2.0)
+    shared = a * b
+    first, second = shared + a, shared.exp()
+    order = autograd.topological_order(first, second, b)
+    assert len(order) == len(set(order)) == 5
+    assert order.index(shared) < order.index(first) and order.index(shared) < order.index(second)
+    with pytest.raises(TypeError, match="at least one Value"):
+        autograd.topological_order()
+
+
 def test_a_million_node_chain_backpropagates_without_recursion_and_is_freed():
     baseline = allocated_blocks()
     x = Value(1.0)
