@@ -70,8 +70,12 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter once from its current gradient."""
         self.steps += 1
+        self._begin_step()
         for p, state in zip(self.params, self.state, strict=True):
             p.data = self._update(p.data, p.grad, state)
+
+    def _begin_step(self) -> None:
+        """What is the same for every parameter in this step, computed once (bias corrections)."""
 
     def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
         raise NotImplementedError
@@ -182,6 +186,11 @@ class Adam(Optimizer):
         self.weight_decay = _check_non_negative("weight_decay", weight_decay, owner)
         self.amsgrad = bool(amsgrad)
 
+    def _begin_step(self) -> None:
+        beta1, beta2 = self.betas
+        self._step_size = self.lr / (1 - beta1**self.steps)
+        self._root_correction = math.sqrt(1 - beta2**self.steps)
+
     def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
         beta1, beta2 = self.betas
         if self.weight_decay != 0:
@@ -197,9 +206,8 @@ class Adam(Optimizer):
         if self.amsgrad:
             square = max(state.get("max_exp_avg_sq", 0.0), square)
             state["max_exp_avg_sq"] = square
-        step_size = self.lr / (1 - beta1**self.steps)
-        denominator = math.sqrt(square) / math.sqrt(1 - beta2**self.steps) + self.eps
-        return value - step_size * mean / denominator
+        denominator = math.sqrt(square) / self._root_correction + self.eps
+        return value - self._step_size * mean / denominator
 
 
 class AdamW(Adam):
@@ -286,10 +294,12 @@ class Adagrad(Optimizer):
         )
         self.eps = _check_non_negative("eps", eps, "Adagrad")
 
+    def _begin_step(self) -> None:
+        self._step_lr = self.lr / (1 + (self.steps - 1) * self.lr_decay)
+
     def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
         if self.weight_decay != 0:
             grad = grad + self.weight_decay * value
-        step_lr = self.lr / (1 + (self.steps - 1) * self.lr_decay)
         total = state.get("sum", self.initial_accumulator_value) + grad * grad
         state["sum"] = total
-        return value - step_lr * grad / (math.sqrt(total) + self.eps)
+        return value - self._step_lr * grad / (math.sqrt(total) + self.eps)
