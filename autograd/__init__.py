@@ -11,11 +11,10 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 """
 
 from autograd.backward import grad, topological_order
-from autograd.compile_errors import CompileError, LeafGoneError
+from autograd.check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.draw import draw_dot, render
-from autograd.explore import explore
+from autograd.explorer import explore
 from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.op import Op, define_op, define_variadic_op
 from autograd.ops import (
     cos,
@@ -32,14 +31,15 @@ from autograd.ops import (
     sum_values,
     tanh,
 )
-from autograd.trace import trace
+from autograd.replay.errors import CompileError, LeafGoneError
+from autograd.steps import trace
 from autograd.value import Value
 
 
 def __getattr__(name: str) -> object:
     # Compiled replay needs numpy, imported on first use so that `import autograd` stays fast.
     if name in ("compile", "Tape"):
-        from autograd import tape
+        from autograd.replay import tape
 
         globals()[name] = value = getattr(tape, name)
         return value

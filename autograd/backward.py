@@ -44,7 +44,12 @@ _one_pass_at_a_time = threading.RLock()
 
 
 def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
-    """Accumulate d(root)/d(node) * grad into ``node.grad`` for every node under ``root``."""
+    """Add d(root)/d(node) * grad to ``.grad`` of every node in the graph under ``root``.
+
+    Also ``root.backward()``. Gradients accumulate, as in PyTorch: calling ``backward()`` twice
+    doubles them. Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
+    ``create_graph=True`` the gradients are Values that can be differentiated again.
+    """
     with _one_pass_at_a_time:
         nodes = _run(root, grad, create_graph)
         if create_graph:
@@ -181,3 +186,8 @@ def _accumulate(total: Any, contribution: Any) -> Any:
 def _check_value(value: Any, what: str) -> None:
     if not isinstance(value, Value):
         raise TypeError(f"{what} must be a Value, got {type(value).__name__}")
+
+
+# The methods v.backward() and v.graph().
+Value.backward = backward
+Value.graph = topological_order

@@ -155,7 +155,7 @@ def define_variadic_op(
     gives one partial per input, at once. One node then stands for what would otherwise be a
     chain of binary nodes: a neuron's weighted sum is one ``linear`` node instead of 2n ``*``
     and ``+`` nodes. ``vectorized=(forward, all_partials)`` gives their array forms for compiled
-    replay (see :class:`autograd.vectorize.Positions`), None where the scalar rule will do.
+    replay (see :class:`autograd.replay.positions.Positions`), None where the scalar rule will do.
     """
     op = Op(name, forward, (), formula, None, all_partials, vectorized)
     _registry[name] = op
@@ -553,3 +553,6 @@ def rule_for_positional_form(children: Any, op_name: Any) -> tuple[tuple[Value, 
     if op is None or op.arity not in (None, len(parents)):
         op = _UnknownOp(op_name or "?", len(parents))
     return parents, op
+
+
+Value._rule_by_name = staticmethod(rule_for_positional_form)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Real
 from operator import mul as _times
 from typing import Any
@@ -30,6 +30,19 @@ def _number(x: Any) -> float:
     return x.data if isinstance(x, Value) else x
 
 
+def _reflected(apply: Callable[[Any, Any], Any]) -> Callable[[Value, Any], Any]:
+    """The operator for ``number OP value``: Python calls value.__rOP__(number)."""
+
+    def reflected(self: Value, other: Any) -> Any:
+        return apply(other, self)
+
+    return reflected
+
+
+# Each op below is attached to Value right after its declaration (Value.__add__ = add.op.apply):
+# the op's apply builds the node, with no method in between.
+
+
 # ----- arithmetic -------------------------------------------------------------------------------
 
 add = define_op(
@@ -38,6 +51,8 @@ add = define_op(
     1.0,
     formula="{0} + {1}", partial_formulas=("1", "1"),
 )
+Value.__add__ = add.op.apply
+Value.__radd__ = _reflected(add.op.apply)
 
 sub = define_op(
     "-", lambda x, y: x - y,
@@ -45,6 +60,8 @@ sub = define_op(
     -1.0,
     formula="{0} - {1}", partial_formulas=("1", "-1"),
 )
+Value.__sub__ = sub.op.apply
+Value.__rsub__ = _reflected(sub.op.apply)
 
 mul = define_op(
     "*", lambda x, y: x * y,
@@ -52,6 +69,8 @@ mul = define_op(
     lambda x, y, out: x,
     formula="{0} * {1}", partial_formulas=("{1}", "{0}"),
 )
+Value.__mul__ = mul.op.apply
+Value.__rmul__ = _reflected(mul.op.apply)
 
 # Python raises on x / 0; the engine then re-evaluates with IEEE semantics (±inf or nan).
 div = define_op(
@@ -60,6 +79,8 @@ div = define_op(
     lambda x, y, out: -out / y,
     formula="{0} / {1}", partial_formulas=("1 / {1}", "-{out} / {1}"),
 )
+Value.__truediv__ = div.op.apply
+Value.__rtruediv__ = _reflected(div.op.apply)
 
 # ieee.power, not **: a negative base with a fractional exponent gives nan, not a complex number.
 # PyTorch's convention at the edges: no gradient to the base when the exponent is 0, and none to
@@ -120,11 +141,15 @@ def power_apply(base: Any, exponent: Any) -> Any:
     return NotImplemented
 
 
+Value.__pow__ = power_apply
+Value.__rpow__ = _reflected(power_apply)
+
 neg = define_op(
     "neg", lambda x: -x,
     -1.0,
     formula="-{0}", partial_formulas=("-1",),
 )
+Value.__neg__ = neg.op.apply
 
 abs_ = define_op(
     "abs", abs,
@@ -132,6 +157,7 @@ abs_ = define_op(
     formula="|{0}|", partial_formulas=("sign({0})",),
     vectorized=(None, lambda x, out: sign(x)),
 )
+Value.__abs__ = abs_.op.apply
 
 # ----- element functions ------------------------------------------------------------------------
 
@@ -141,6 +167,7 @@ exp = define_op(
     formula="exp({0})", partial_formulas=("{out}",),
     vectorized=(lambda x: np.exp(x), None),
 )
+Value.exp = exp.op.apply
 
 log = define_op(
     "log", ieee.log,
@@ -148,6 +175,7 @@ log = define_op(
     formula="ln({0})", partial_formulas=("1 / {0}",),
     vectorized=(lambda x: np.log(x), None),
 )
+Value.log = log.op.apply
 
 tanh = define_op(
     "tanh", math.tanh,
@@ -155,6 +183,7 @@ tanh = define_op(
     formula="tanh({0})", partial_formulas=("1 - {out}²",),
     vectorized=(lambda x: np.tanh(x), None),
 )
+Value.tanh = tanh.op.apply
 
 
 def _sigmoid(x: float) -> float:
@@ -177,6 +206,7 @@ sigmoid = define_op(
     formula="σ({0})", partial_formulas=("{out} · (1 - {out})",),
     vectorized=(_sigmoid_array, None),
 )
+Value.sigmoid = sigmoid.op.apply
 
 # As in PyTorch: relu(nan) is nan and relu(-0.0) is -0.0; the derivative is 0 at 0 and 1 at nan
 # (only x <= 0 stops it).
@@ -189,6 +219,7 @@ relu = define_op(
         lambda x, out: np.where(out <= 0.0, 0.0, 1.0),
     ),
 )
+Value.relu = relu.op.apply
 
 
 @functools.lru_cache(maxsize=64)
@@ -223,6 +254,9 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
     return result
 
 
+Value.leaky_relu = leaky_relu
+
+
 def _softplus(x: float) -> float:
     # log(1 + e^x) without overflow: for x > 0 it equals x + log(1 + e^-x).
     if x > 0.0:
@@ -243,6 +277,7 @@ softplus = define_op(
     formula="softplus({0})", partial_formulas=("σ({0})",),
     vectorized=(_softplus_array, None),
 )
+Value.softplus = softplus.op.apply
 
 
 def _sin(x: float) -> float:
@@ -265,6 +300,7 @@ sin = define_op(
     formula="sin({0})", partial_formulas=("cos({0})",),
     vectorized=(lambda x: np.sin(x), None),
 )
+Value.sin = sin.op.apply
 
 cos = define_op(
     "cos", _cos,
@@ -272,6 +308,7 @@ cos = define_op(
     formula="cos({0})", partial_formulas=("-sin({0})",),
     vectorized=(lambda x: np.cos(x), None),
 )
+Value.cos = cos.op.apply
 
 sqrt = define_op(
     "sqrt", ieee.sqrt,
@@ -279,6 +316,7 @@ sqrt = define_op(
     formula="√{0}", partial_formulas=("1 / (2 · {out})",),
     vectorized=(lambda x: np.sqrt(x), None),
 )
+Value.sqrt = sqrt.op.apply
 
 # ----- many inputs, one node -------------------------------------------------------------------
 # A neuron's weighted sum as one node: the same numbers as 2n binary "*" and "+" nodes, with a

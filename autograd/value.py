@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from autograd.op import Op
-    from autograd.stepping import BackwardWalk
+    from autograd.steps.stepping import BackwardWalk
 
 Operand = "Value | int | float"
 
@@ -50,10 +50,8 @@ class Value:
         self.parents = ()
         self.rule = None
         if _children or _op:
-            # micrograd's positional form Value(data, (a, b), "+"): find the op by its name.
-            from autograd.op import rule_for_positional_form
-
-            self.parents, self.rule = rule_for_positional_form(_children, _op)
+            # micrograd's positional form Value(data, (a, b), "+"): op.py finds the op by name.
+            self.parents, self.rule = Value._rule_by_name(_children, _op)
         self._acc = None
         self._order = next(_creation_counter)
 
@@ -103,112 +101,43 @@ class Value:
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
-    # ----- arithmetic: each delegates to its op in autograd/ops.py ----------------------------
+    # ----- operators and functions --------------------------------------------------------
+    # Each is attached to Value where its op is declared, in autograd/ops.py (+, -, *, /, **,
+    # neg, abs, exp, ... : the op's own apply, so building a node costs no extra call);
+    # backward() and graph() come from autograd/backward.py, backward_steps() from
+    # autograd/steps. Their signatures, for readers and type checkers:
+    if TYPE_CHECKING:
 
-    def __add__(self, other: Operand) -> Value:
-        return _ops.add.op.apply(self, other)
+        def __add__(self, other: Operand) -> Value: ...
+        def __radd__(self, other: Operand) -> Value: ...
+        def __sub__(self, other: Operand) -> Value: ...
+        def __rsub__(self, other: Operand) -> Value: ...
+        def __mul__(self, other: Operand) -> Value: ...
+        def __rmul__(self, other: Operand) -> Value: ...
+        def __truediv__(self, other: Operand) -> Value: ...
+        def __rtruediv__(self, other: Operand) -> Value: ...
+        def __pow__(self, exponent: Operand) -> Value: ...
+        def __rpow__(self, base: Operand) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def exp(self) -> Value: ...  # e ** self
+        def log(self) -> Value: ...  # natural logarithm: -inf at 0, nan below
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...  # 1 / (1 + e ** -self), overflow-free
+        def relu(self) -> Value: ...  # max(0, self); derivative 0 at 0, as in PyTorch
+        def leaky_relu(self, negative_slope: float = 0.01) -> Value: ...
+        def softplus(self) -> Value: ...  # log(1 + e ** self), overflow-free
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def sqrt(self) -> Value: ...  # nan below 0
+        def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None: ...
+        def graph(self) -> list[Value]: ...
+        def backward_steps(self, grad: float = 1.0) -> BackwardWalk: ...
 
-    def __radd__(self, other: Operand) -> Value:
-        return _ops.add.op.apply(other, self)
-
-    def __sub__(self, other: Operand) -> Value:
-        return _ops.sub.op.apply(self, other)
-
-    def __rsub__(self, other: Operand) -> Value:
-        return _ops.sub.op.apply(other, self)
-
-    def __mul__(self, other: Operand) -> Value:
-        return _ops.mul.op.apply(self, other)
-
-    def __rmul__(self, other: Operand) -> Value:
-        return _ops.mul.op.apply(other, self)
-
-    def __truediv__(self, other: Operand) -> Value:
-        return _ops.div.op.apply(self, other)
-
-    def __rtruediv__(self, other: Operand) -> Value:
-        return _ops.div.op.apply(other, self)
-
-    def __pow__(self, exponent: Operand) -> Value:
-        return _ops.power_apply(self, exponent)
-
-    def __rpow__(self, base: Operand) -> Value:
-        return _ops.power_apply(base, self)
-
-    def __neg__(self) -> Value:
-        return _ops.neg.op.apply(self)
+        _rule_by_name: staticmethod[[Any, Any], tuple[tuple[Value, ...], Op | None]]
 
     def __pos__(self) -> Value:
         return self
-
-    def __abs__(self) -> Value:
-        return _ops.abs_.op.apply(self)
-
-    # ----- element functions ------------------------------------------------------------------
-
-    def exp(self) -> Value:
-        """e ** self."""
-        return _ops.exp.op.apply(self)
-
-    def log(self) -> Value:
-        """Natural logarithm (-inf at 0, nan below)."""
-        return _ops.log.op.apply(self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _ops.tanh.op.apply(self)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e ** -self), exact and overflow-free for any input."""
-        return _ops.sigmoid.op.apply(self)
-
-    def relu(self) -> Value:
-        """max(0, self); the derivative at 0 is 0, as in PyTorch."""
-        return _ops.relu.op.apply(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
-        """self if positive, else negative_slope * self."""
-        return _ops.leaky_relu(self, negative_slope)
-
-    def softplus(self) -> Value:
-        """log(1 + e ** self), overflow-free."""
-        return _ops.softplus.op.apply(self)
-
-    def sin(self) -> Value:
-        """Sine."""
-        return _ops.sin.op.apply(self)
-
-    def cos(self) -> Value:
-        """Cosine."""
-        return _ops.cos.op.apply(self)
-
-    def sqrt(self) -> Value:
-        """Square root (nan below 0)."""
-        return _ops.sqrt.op.apply(self)
-
-    # ----- gradients --------------------------------------------------------------------------
-
-    def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) * grad to ``.grad`` of every node in the graph under ``self``.
-
-        Gradients accumulate, as in PyTorch and micrograd: calling ``backward()`` twice doubles
-        them. Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
-        ``create_graph=True`` the gradients are Values that can be differentiated again.
-        """
-        from autograd.backward import backward
-
-        backward(self, grad, create_graph)
-
-    def backward_steps(self, grad: float = 1.0) -> BackwardWalk:
-        """``backward()`` one node at a time: an iterator of Steps, one per ``next()``.
-
-        Each step applies the chain rule at one node and updates its inputs' ``.grad``;
-        ``print(step)`` explains it. Run to the end, it leaves exactly what ``backward()``
-        would (it accumulates the same way). See ``autograd.stepping``.
-        """
-        from autograd.stepping import BackwardWalk
-
-        return BackwardWalk(self, grad)
 
     def _backward(self) -> None:
         """Apply the chain rule at this node only, as in micrograd's lecture.
@@ -224,12 +153,6 @@ class Value:
     def detach(self) -> Value:
         """A new leaf holding the same number, cut off from this graph."""
         return Value(self.data, label=self.label)
-
-    def graph(self) -> list[Value]:
-        """Every node of the graph under this one, in topological order (this node last)."""
-        from autograd.backward import topological_order
-
-        return topological_order(self)
 
 
 def _comparable(other: Any) -> bool:
@@ -266,7 +189,3 @@ def _not_a_number_message(data: Any) -> str:
             f"e.g. [Value(x) for x in items]"
         )
     return f"{accepted}, got {kind} ({data!r:.40})"
-
-
-# ops.py builds Values, so it is imported once Value exists.
-from autograd import ops as _ops  # noqa: E402

@@ -18,7 +18,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from autograd.atomic_file import write_atomically
+from autograd.files import write_atomically
 from bench import compiled, graphs
 from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
 

@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd import Value, explore, render
-from autograd.trace import format_trace
+from autograd.steps import format_trace
 from demos.common import Timer, make_parser, output_folder, report_files, summary
 
 DEFAULTS = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}

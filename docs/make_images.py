@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 import demos.neuron  # noqa: E402
 import nn  # noqa: E402
 from autograd import Value, render  # noqa: E402
-from autograd.stepping import Step  # noqa: E402
+from autograd.steps.stepping import Step  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 

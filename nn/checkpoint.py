@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from autograd.atomic_file import write_atomically
+from autograd.files import write_atomically
 
 FORMAT_MARKER = "chainrule.nn checkpoint"
 FORMAT_VERSION = 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from svg_reading import read_svg
 
-from autograd.cli import main
+from autograd.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

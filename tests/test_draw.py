@@ -14,7 +14,7 @@ from svg_reading import SVG, node_center, read_svg
 import autograd
 import demos.neuron
 from autograd import Value, draw_dot, render
-from autograd.draw import GraphTooLargeError, GraphvizNotFoundError
+from autograd.draw.draw import GraphTooLargeError, GraphvizNotFoundError
 
 
 def lecture_neuron() -> Value:
@@ -146,7 +146,7 @@ def test_show_grad_false_and_precision():
 
 
 def test_numbers_too_small_or_large_for_fixed_notation_switch_to_scientific():
-    from autograd.dot_text import format_number
+    from autograd.steps.formulas import format_number
 
     assert format_number(0.5, 4) == "0.5000"
     assert format_number(-1234.5, 2) == "-1234.50"

@@ -11,8 +11,8 @@ from stand_in_mlp import StandInMLP, squared_error_loss
 from svg_reading import read_svg
 
 from autograd import Value, draw_dot, render
-from autograd.collapse import collapse_graph, module_name
-from autograd.draw import GraphTooLargeError
+from autograd.draw.collapse import collapse_graph, module_name
+from autograd.draw.draw import GraphTooLargeError
 
 
 def boxes_by_name(drawing) -> dict[str, list[str]]:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from autograd.colors import MAX_DECADES, NONFINITE_FILL, ZERO_FILL, GradientColors
+from autograd.draw.colors import MAX_DECADES, NONFINITE_FILL, ZERO_FILL, GradientColors
 
 
 def test_strength_is_linear_in_the_log_of_the_magnitude():

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from svg_reading import read_svg
 
 from autograd import Value, draw_dot
-from autograd.dot_text import plain_label, record_field
+from autograd.draw.dot_text import plain_label, record_field
 
 NASTY = [
     "a|b",

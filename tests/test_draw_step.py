@@ -9,8 +9,8 @@ from stepping_graphs import lecture_neuron
 from svg_reading import SVG, read_svg
 
 from autograd import Value, draw_dot
-from autograd.draw import HIGHLIGHT, STEP_EDGE_STYLES, STEP_STYLES, VALUE_FILL
-from autograd.stepping import state_at
+from autograd.draw.draw import HIGHLIGHT, STEP_EDGE_STYLES, STEP_STYLES, VALUE_FILL
+from autograd.steps.stepping import state_at
 
 CURRENT_STROKE = STEP_STYLES["current"]["color"]
 RECEIVING_STROKE = STEP_STYLES["receiving"]["color"]

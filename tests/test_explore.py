@@ -13,9 +13,9 @@ import pytest
 from stepping_graphs import lecture_neuron
 
 from autograd import Value, explore
-from autograd.cli import main
-from autograd.draw import GraphTooLargeError
-from autograd.explore import explore_page
+from autograd.cli.main import main
+from autograd.draw.draw import GraphTooLargeError
+from autograd.explorer.explore import explore_page
 
 MARKUP_LABELS = ['<img src=x onerror="document.title=1">', "</script><script>alert(1)</script>"]
 
@@ -195,8 +195,9 @@ def test_the_page_files_are_package_data():
     tomllib = pytest.importorskip("tomllib")
     root = Path(__file__).resolve().parent.parent
     config = tomllib.loads((root / "pyproject.toml").read_text())
-    declared = set(config["tool"]["setuptools"]["package-data"]["autograd"])
-    assets = {p.name for p in (root / "autograd").iterdir() if p.suffix in (".html", ".css", ".js")}
+    declared = set(config["tool"]["setuptools"]["package-data"]["autograd.explorer"])
+    folder = root / "autograd" / "explorer"
+    assets = {p.name for p in folder.iterdir() if p.suffix in (".html", ".css", ".js")}
     assert assets == {"explore.html", "explore.css", "explore.js"}
     assert assets <= declared
 

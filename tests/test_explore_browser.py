@@ -17,9 +17,9 @@ import pytest
 from stepping_graphs import lecture_neuron
 
 from autograd import Value, define_op, explore
-from autograd.dot_text import format_number
-from autograd.explore import forward_text
-from autograd.stepping import state_at
+from autograd.explorer.explore import forward_text
+from autograd.steps.formulas import format_number
+from autograd.steps.stepping import state_at
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autograd import Value
-from autograd.expression import (
+from autograd.cli.expression import (
     MAX_LENGTH,
     ExpressionError,
     evaluate,

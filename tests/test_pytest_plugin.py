@@ -1,7 +1,7 @@
 """The pytest plugin: gradcheck fixtures whose tolerances come from the command line or ini file.
 
 Each test runs pytest on a small test file with pytester. The plugin is loaded with
-``-p autograd.pytest_plugin``: in an installed chainrule the entry point loads the same module
+``-p autograd.check.pytest_plugin``: in an installed chainrule the entry point loads the same module
 under that same name, so the option is harmless there and needed in a bare checkout.
 """
 
@@ -9,7 +9,7 @@ from importlib import metadata
 
 import pytest
 
-PLUGIN = ("-p", "autograd.pytest_plugin")
+PLUGIN = ("-p", "autograd.check.pytest_plugin")
 
 # d(x²)/dx computed 1e-4 too large, relatively: within the default rtol (1e-3), not within 1e-5.
 SLIGHTLY_OFF = """
@@ -158,5 +158,5 @@ def test_installed_distribution_registers_the_plugin():
         pytest.skip("chainrule is not installed here (pip install -e .): no entry points to read")
     plugins = [ep for ep in distribution.entry_points if ep.group == "pytest11"]
     assert [(ep.name, ep.value) for ep in plugins] == [
-        ("autograd.pytest_plugin", "autograd.pytest_plugin")
+        ("autograd.check.pytest_plugin", "autograd.check.pytest_plugin")
     ]

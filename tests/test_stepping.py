@@ -12,7 +12,7 @@ from stepping_graphs import lecture_neuron, priors, random_graphs, same_float
 
 import autograd
 from autograd import Value, draw_dot, grad, trace
-from autograd.stepping import (
+from autograd.steps.stepping import (
     CURRENT,
     DONE,
     REACHED,

@@ -1,4 +1,4 @@
-"""autograd.trace: the graph as a table, before, during and after a walk."""
+"""autograd.steps.trace: the graph as a table, before, during and after a walk."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from stepping_graphs import lecture_neuron
 
 import autograd
 from autograd import Value, trace
-from autograd.trace import format_trace
+from autograd.steps.trace import format_trace
 
 
 def test_the_table_lists_every_node_inputs_first():

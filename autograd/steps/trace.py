@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from .dot_text import format_number
-from .stepping import Step, node_names, state_at
+from autograd.steps.formulas import format_number
+from autograd.steps.stepping import Step, node_names, state_at
 
 MAX_INPUT_NAMES = 6  # a variadic node's inputs column lists this many names, then "… (+n)"
 

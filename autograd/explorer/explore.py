@@ -19,9 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .atomic_file import write_atomically
-from .dot_text import format_number
-from .draw import (
+from autograd.draw.draw import (
     DEFAULT_MAX_NODES,
     INK,
     OP_FILL,
@@ -32,9 +30,10 @@ from .draw import (
     GraphTooLargeError,
     draw_dot,
 )
-from .formulas import forward_formula, short_number
-from .page_svg import page_svg
-from .stepping import BackwardWalk, Step, Update, explain_update
+from autograd.explorer.page_svg import page_svg
+from autograd.files import write_atomically
+from autograd.steps.formulas import format_number, forward_formula, short_number
+from autograd.steps.stepping import BackwardWalk, Step, Update, explain_update
 
 EXTENSIONS = (".html", ".htm")
 
@@ -165,7 +164,7 @@ def _row(update: Update, precision: int) -> list[str]:
 
 
 def _asset(name: str) -> str:
-    return resources.files("autograd").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("autograd.explorer").joinpath(name).read_text(encoding="utf-8")
 
 
 def _fill_page(svg: str, data: dict[str, Any], root_name: str) -> str:

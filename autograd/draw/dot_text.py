@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import graphviz
 
 _RECORD_SPECIALS = frozenset("{}|<>")
@@ -64,19 +62,3 @@ def plain_label(text: str) -> str:
     Graphviz then reads as an HTML-like label (or rejects).
     """
     return graphviz.nohtml(_escape(text, frozenset()))
-
-
-def format_number(x: float, precision: int) -> str:
-    """Format a node's number: `precision` decimals, scientific notation when that would hide it.
-
-    Fixed notation loses every significant digit of tiny numbers (0.00001 at 4 decimals is
-    0.0000) and becomes unreadably long for huge ones, so those switch to `1.2346e-05` form.
-    """
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    magnitude = abs(x)
-    if magnitude == 0 or 10.0 ** -(max(precision, 1) - 1) <= magnitude < 1e7:
-        return f"{x:.{precision}f}"
-    return f"{x:.{precision}e}"

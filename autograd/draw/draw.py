@@ -13,11 +13,12 @@ from typing import Any
 
 import graphviz
 
-from .atomic_file import write_atomically
-from .collapse import Box, CollapsedGraph, collapse_graph
-from .colors import GradientColors
-from .dot_text import format_number, plain_label, record_field
-from .stepping import Step, WalkState, node_names, state_at
+from autograd.draw.collapse import Box, CollapsedGraph, collapse_graph
+from autograd.draw.colors import GradientColors
+from autograd.draw.dot_text import plain_label, record_field
+from autograd.files import write_atomically
+from autograd.steps.formulas import format_number
+from autograd.steps.stepping import Step, WalkState, node_names, state_at
 
 DEFAULT_MAX_NODES = 1000  # dot lays out 1,000 values in about a second, 3,000 in 20 s
 RANKDIRS = ("LR", "TB", "RL", "BT")

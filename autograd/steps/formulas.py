@@ -12,10 +12,24 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .dot_text import format_number
-
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
 _MAX_TERMS = 4  # a longer sum is shown as its first terms, "…" and its last term
+
+
+def format_number(x: float, precision: int) -> str:
+    """Format a node's number: `precision` decimals, scientific notation when that would hide it.
+
+    Fixed notation loses every significant digit of tiny numbers (0.00001 at 4 decimals is
+    0.0000) and becomes unreadably long for huge ones, so those switch to `1.2346e-05` form.
+    """
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    magnitude = abs(x)
+    if magnitude == 0 or 10.0 ** -(max(precision, 1) - 1) <= magnitude < 1e7:
+        return f"{x:.{precision}f}"
+    return f"{x:.{precision}e}"
 
 
 def short_number(x: float, precision: int = 4) -> str:

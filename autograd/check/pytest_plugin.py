@@ -1,7 +1,7 @@
 """pytest plugin: ``gradcheck`` and ``gradgradcheck`` fixtures with suite-wide tolerances.
 
 Loaded by pytest once chainrule is installed (entry point group ``pytest11``); in a checkout that
-is not installed, load it with ``pytest -p autograd.pytest_plugin``.
+is not installed, load it with ``pytest -p autograd.check.pytest_plugin``.
 
     def test_my_op(gradcheck):
         assert gradcheck(my_op, [0.3, -1.2])
@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from autograd.gradcheck import gradcheck as _gradcheck
-from autograd.gradcheck import gradgradcheck as _gradgradcheck
+from autograd.check.gradcheck import gradcheck as _gradcheck
+from autograd.check.gradcheck import gradgradcheck as _gradgradcheck
 
 SETTINGS = ("eps", "atol", "rtol")
 DEFAULTS = {

@@ -12,7 +12,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .draw import (
+from autograd.cli.expression import (
+    FUNCTIONS,
+    MAX_LENGTH,
+    ExpressionError,
+    parse_bindings,
+    parse_expression,
+)
+from autograd.draw.draw import (
     DEFAULT_MAX_NODES,
     RANKDIRS,
     GraphTooLargeError,
@@ -20,14 +27,7 @@ from .draw import (
     draw_dot,
     render,
 )
-from .explore import explore
-from .expression import (
-    FUNCTIONS,
-    MAX_LENGTH,
-    ExpressionError,
-    parse_bindings,
-    parse_expression,
-)
+from autograd.explorer.explore import explore
 
 DRAW_DESCRIPTION = f"""\
 Evaluate an expression, run backward from it, and draw its computation graph: one record per

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from autograd.compile_errors import CompileError
-from autograd.kernels import partial_blocks
 from autograd.op import Op
+from autograd.replay.errors import CompileError
+from autograd.replay.kernels import partial_blocks
+from autograd.replay.positions import Positions
 from autograd.value import Value
-from autograd.vectorize import Positions
 
 PROBE_NODES = 3
 PROBE_TOLERANCE = 1e-9  # array and scalar rules may differ by a few ulps (libm vs numpy)

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
 
-from .formulas import forward_formula, is_constant_formula, partial_formulas
-from .formulas import short_number as _short
-from .formulas import signed_number as _signed
+from autograd.steps.formulas import forward_formula, is_constant_formula, partial_formulas
+from autograd.steps.formulas import short_number as _short
+from autograd.steps.formulas import signed_number as _signed
+from autograd.value import Value
 
 ROOT_NAME = "L"  # the text calls the walk's output L: "dL/dn"
 ONE_LINE = 100  # a step's text longer than this goes on two lines
@@ -120,8 +121,6 @@ class BackwardWalk(Iterator[Step]):
     """
 
     def __init__(self, root: Any, grad: float = 1.0, *, _keep_grads: bool = False) -> None:
-        from .value import Value
-
         if not isinstance(root, Value):
             raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}")
         if not isinstance(grad, Real) or isinstance(grad, bool):
@@ -197,6 +196,19 @@ class BackwardWalk(Iterator[Step]):
             node.grad = grad
         self._grads[key] = grad
         return grad
+
+
+def backward_steps(root: Value, grad: float = 1.0) -> BackwardWalk:
+    """``backward()`` one node at a time: an iterator of Steps, one per ``next()``.
+
+    Also ``root.backward_steps()``. Each step applies the chain rule at one node and updates its
+    inputs' ``.grad``; ``print(step)`` explains it. Run to the end, it leaves exactly what
+    ``backward()`` would (it accumulates the same way).
+    """
+    return BackwardWalk(root, grad)
+
+
+Value.backward_steps = backward_steps
 
 
 def _accumulate(prior: Any, upstream: Any) -> Any:

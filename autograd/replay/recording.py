@@ -18,10 +18,10 @@ from operator import attrgetter
 
 import numpy as np
 
-from autograd.array_rules import ArrayRules, array_rules, check_on_graph
 from autograd.backward import topological_order
-from autograd.kernels import Group, Run
 from autograd.op import Op
+from autograd.replay.array_rules import ArrayRules, array_rules, check_on_graph
+from autograd.replay.kernels import Group, Run
 from autograd.value import Value
 
 

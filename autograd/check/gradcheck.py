@@ -16,7 +16,7 @@ from numbers import Real
 from typing import Any
 
 from autograd.backward import grad, topological_order
-from autograd.gradcheck_report import (
+from autograd.check.report import (
     Difference,
     Row,
     comparison_table,

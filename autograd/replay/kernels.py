@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.vectorize import Positions
+from autograd.replay.positions import Positions
 
 
 @dataclass

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd import kernels
-from autograd.compile_errors import LeafGoneError
-from autograd.recording import Leaves, Recording, record
+from autograd.replay import kernels
+from autograd.replay.errors import LeafGoneError
+from autograd.replay.recording import Leaves, Recording, record
 from autograd.value import Value
 
 REDUCTIONS = ("sum", "mean")
