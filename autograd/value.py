@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from numbers import Real
 from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from autograd.op import Op
-    from autograd.steps.stepping import BackwardWalk
 
 Operand = "Value | int | float"
 
@@ -37,7 +34,7 @@ class Value:
     grad: Any
     label: str
     parents: tuple[Value, ...]
-    rule: Op | None
+    rule: Any  # an autograd.op.Op; value.py imports nothing of ours, so no import cycle
 
     def __init__(
         self, data: Any, _children: Any = (), _op: str = "", label: str = ""
@@ -132,9 +129,9 @@ class Value:
         def sqrt(self) -> Value: ...  # nan below 0
         def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None: ...
         def graph(self) -> list[Value]: ...
-        def backward_steps(self, grad: float = 1.0) -> BackwardWalk: ...
+        def backward_steps(self, grad: float = 1.0) -> Iterator[Any]: ...  # a BackwardWalk
 
-        _rule_by_name: staticmethod[[Any, Any], tuple[tuple[Value, ...], Op | None]]
+        _rule_by_name: staticmethod[[Any, Any], tuple[tuple[Value, ...], Any]]
 
     def __pos__(self) -> Value:
         return self

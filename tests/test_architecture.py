@@ -52,17 +52,11 @@ def modules(*packages: str) -> dict[str, Path]:
     return found
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def imports(path: Path, module: str, module_level_only: bool) -> list[tuple[str, list[str]]]:
-    """(module imported, names taken from it) for each import in the file that runs.
+    """(module imported, names taken from it) for each import in the file.
 
-    Imports under ``if TYPE_CHECKING:`` never run and are left out; module level leaves out
-    those inside functions too (they run when called, not on import).
+    Module level leaves out imports inside functions (they run when called, not on import).
+    Imports under ``if TYPE_CHECKING:`` count: a cycle a type checker sees is a cycle too.
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
@@ -73,10 +67,6 @@ def imports(path: Path, module: str, module_level_only: bool) -> list[tuple[str,
             if module_level_only and isinstance(
                 child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
             ):
-                continue
-            if isinstance(child, ast.If) and _is_type_checking(child.test):
-                for statement in child.orelse:
-                    visit(statement)
                 continue
             if isinstance(child, ast.Import):
                 found.extend((alias.name, []) for alias in child.names)
