@@ -7,7 +7,9 @@
     x.grad                      # dy/dx
 
 Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained steps),
-``trace(y)`` (the graph as a table) and ``explore(y, "backprop.html")`` (a page to click through).
+``trace(y)`` (the graph as a table) and ``explore(y, "backprop.html")`` (a page to click through;
+``explore(y)`` shows it inside a notebook). Why a gradient is what it is: ``explain(x, output=y)``
+and ``explain(y, wrt=x)``.
 """
 
 from autograd.backward import grad, topological_order
@@ -32,7 +34,8 @@ from autograd.ops import (
     tanh,
 )
 from autograd.replay.errors import CompileError, LeafGoneError
-from autograd.steps import trace
+from autograd.steps import explain, trace
+from autograd import notebook as _notebook  # noqa: F401 - gives Step and BackwardWalk HTML
 from autograd.value import Value
 
 
@@ -62,6 +65,7 @@ __all__ = [
     "draw_dot",
     "enable_grad",
     "exp",
+    "explain",
     "explore",
     "grad",
     "gradcheck",

@@ -6,6 +6,10 @@ and the arrow keys move through a forward pass that fills in the values node by 
 backward pass one chain-rule step at a time. Nothing is fetched: no network, no fonts, and a
 Content-Security-Policy that lets only the page's own script and style run. Every label reaches
 the page as text (escaped in the SVG, and set with textContent by the script).
+
+Without a path, `explore(root)` returns an `ExplorePage`: a notebook shows it inline, in an
+`<iframe sandbox="allow-scripts" srcdoc=...>` (the page's script runs in an opaque origin, so it
+cannot reach the notebook, and its Content-Security-Policy still holds); `.save(path)` writes it.
 """
 
 from __future__ import annotations
@@ -36,34 +40,70 @@ from autograd.steps.formulas import format_number, forward_formula, short_number
 from autograd.steps.stepping import BackwardWalk, Step, Update, explain_update
 
 EXTENSIONS = (".html", ".htm")
+INLINE_HEIGHT = 720  # pixels of a notebook the inline page takes (the reader can drag it taller)
+
+
+class ExplorePage:
+    """The explore page of one graph, not yet written: `.html` is its text, `.save(path)`
+    writes it, and a notebook shows it inline (Next / Previous / Reset work there)."""
+
+    def __init__(self, html_text: str, root_name: str, steps: int) -> None:
+        self.html = html_text
+        self.root_name = root_name
+        self.steps = steps
+
+    def save(self, path: str | os.PathLike[str]) -> str:
+        """Write the page to `path` (an .html file, replaced atomically); returns the path."""
+        write_atomically(_html_path(path), self.html.encode("utf-8"))
+        return os.fspath(path)
+
+    def __repr__(self) -> str:
+        return (f"<explore page: backpropagation through {self.root_name}, {self.steps} "
+                f"backward step{'s' if self.steps != 1 else ''}; .save('backprop.html') writes "
+                f"it, a notebook shows it>")
+
+    def _repr_html_(self) -> str:
+        # sandbox without allow-same-origin: the page's script runs, in an origin of its own.
+        title = html.escape(f"Backpropagation through {self.root_name}", quote=True)
+        return (
+            f'<iframe sandbox="allow-scripts" title="{title}" '
+            f'style="width: 100%; height: {INLINE_HEIGHT}px; border: 1px solid #d8dee4; '
+            f'resize: vertical;" srcdoc="{html.escape(self.html, quote=True)}"></iframe>'
+        )
+
+
+def _html_path(path: Any) -> Path:
+    target = Path(path)
+    if target.suffix.lower() not in EXTENSIONS:
+        raise ValueError(f"explore writes an HTML page: give a path ending in .html, got {path!r}")
+    return target
 
 
 def explore(
     root: Any,
-    path: str | os.PathLike[str] = "backprop.html",
+    path: str | os.PathLike[str] | None = None,
     *,
     forward: bool = True,
     grad: float = 1.0,
     precision: int = 4,
     rankdir: str = "LR",
     max_nodes: int = DEFAULT_MAX_NODES,
-) -> str:
-    """Write a page that steps through the forward and backward pass of `root`; returns the path.
+) -> str | ExplorePage:
+    """A page that steps through the forward and backward pass of `root`.
 
-    The page starts with the forward pass (`forward=False`: with the backward pass) and shows
+    With `path`, writes it there (replaced atomically) and returns the path; without, returns an
+    `ExplorePage`, which a notebook shows inline and `.save(path)` writes. The page starts with the forward pass (`forward=False`: with the backward pass) and shows
     one backward pass from zero gradients, seeded with dL/droot = `grad`; the graph's own
     `.grad` are left as they are. `precision`, `rankdir` and `max_nodes` are draw_dot's.
-    The file is replaced atomically.
     """
-    target = Path(path)
-    if target.suffix.lower() not in EXTENSIONS:
-        raise ValueError(f"explore writes an HTML page: give a path ending in .html, got {path!r}")
+    target = None if path is None else _html_path(path)
     if not isinstance(forward, bool):
         raise TypeError(f"forward must be True or False, got {forward!r}")
-    write_atomically(target, explore_page(
-        root, forward=forward, grad=grad, precision=precision, rankdir=rankdir,
-        max_nodes=max_nodes,
-    ).encode("utf-8"))
+    page = build_page(root, forward=forward, grad=grad, precision=precision, rankdir=rankdir,
+                      max_nodes=max_nodes)
+    if target is None:
+        return page
+    write_atomically(target, page.html.encode("utf-8"))
     return os.fspath(path)
 
 
@@ -77,6 +117,20 @@ def explore_page(
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> str:
     """The page `explore` writes, as a string."""
+    return build_page(root, forward=forward, grad=grad, precision=precision, rankdir=rankdir,
+                      max_nodes=max_nodes).html
+
+
+def build_page(
+    root: Any,
+    *,
+    forward: bool = True,
+    grad: float = 1.0,
+    precision: int = 4,
+    rankdir: str = "LR",
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> ExplorePage:
+    """The page `explore` writes, as an `ExplorePage`."""
     walk = BackwardWalk(root, grad, _keep_grads=True)
     if len(walk.nodes) > max_nodes:  # before walking it: a huge graph fails at once
         raise GraphTooLargeError(
@@ -90,7 +144,7 @@ def explore_page(
                        rankdir=rankdir, max_nodes=max_nodes)
     svg = page_svg(drawing.pipe(format="svg"))
     data = _walk_data(walk, precision, forward)
-    return _fill_page(svg, data, walk.names[-1])
+    return ExplorePage(_fill_page(svg, data, walk.names[-1]), walk.names[-1], len(steps))
 
 
 def _walk_data(walk: BackwardWalk, precision: int, forward_first: bool) -> dict[str, Any]:
@@ -240,4 +294,4 @@ def _state_css() -> str:
     return "\n" + "\n".join([header, *rules]) + "\n"
 
 
-__all__ = ["explore", "explore_page"]
+__all__ = ["ExplorePage", "build_page", "explore", "explore_page"]

@@ -148,6 +148,17 @@ class BackwardWalk(Iterator[Step]):
     def __iter__(self) -> BackwardWalk:
         return self
 
+    def __repr__(self) -> str:
+        """Where the walk stands: `<Backward walk from o: 2 of 5 steps taken; next: n (+)>`."""
+        taken = len(self.steps)
+        head = f"Backward walk from {self.names[-1]}: {taken} of {self.total} steps taken"
+        if taken < self.total:
+            node = self._order[taken]
+            head += f"; next: {self.names[self._index[id(node)]]} ({node.op})"
+        else:
+            head += "; finished" if self._started else ""
+        return f"<{head}>"
+
     def __next__(self) -> Step:
         if not self._started:
             self._start()
