@@ -1,5 +1,5 @@
-"""The `python -m autograd` command line: `draw` an expression's computation graph, or
-`explore` its backpropagation in a page to click through.
+"""The `python -m autograd` command line: `draw` an expression's computation graph, `explore`
+its backpropagation in a page to click through, or `explain` one of its gradients.
 
 Subcommands share the expression arguments (`add_expression_arguments`, `expression_from_args`)
 and the drawing options (`add_drawing_arguments`, `drawing_options`), so new ones reuse them.
@@ -28,6 +28,7 @@ from autograd.draw.draw import (
     render,
 )
 from autograd.explorer.explore import explore
+from autograd.steps.explain import MAX_PATHS, explain
 
 DRAW_DESCRIPTION = f"""\
 Evaluate an expression, run backward from it, and draw its computation graph: one record per
@@ -154,9 +155,48 @@ def add_explore_command(commands: Any) -> None:
     parser.set_defaults(run=run_explore, parser=parser)
 
 
+EXPLAIN_DESCRIPTION = """\
+Evaluate an expression and explain a gradient with its own numbers (nothing is drawn):
+--wrt NAME lists every path from the expression's result down to NAME with the product of the
+local derivatives along it (their sum is the gradient); --at NAME shows NAME's gradient as the
+sum over the values that use it of (their gradient x local derivative). Each adds a numerical
+check: NAME nudged by +-h and the expression computed again.
+
+The expression is parsed as for `draw` (see `python -m autograd draw --help`)."""
+
+EXPLAIN_EPILOG = f"""\
+examples:
+  python -m autograd explain "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8814 --wrt x1
+  python -m autograd explain "x*x + sin(x)*x" x=3 --at x --wrt x
+
+At most {MAX_PATHS} paths are listed (--max-paths), the largest first; the rest are counted."""
+
+
+def add_explain_command(commands: Any) -> None:
+    """Register `explain` on the subcommands of the top-level parser."""
+    parser = commands.add_parser(
+        "explain", help="explain a gradient: the paths from the result to a name, or the sum "
+                        "over a name's consumers, with a numerical check",
+        description=EXPLAIN_DESCRIPTION, epilog=EXPLAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_expression_arguments(parser)
+    parser.add_argument("--wrt", action="append", default=[], metavar="NAME",
+                        help="every path from the result down to NAME (repeatable)")
+    parser.add_argument("--at", action="append", default=[], metavar="NAME",
+                        help="NAME's gradient as a sum over its consumers (repeatable)")
+    parser.add_argument("--max-paths", type=_positive, default=MAX_PATHS, metavar="N",
+                        help=f"list at most N paths, the largest first (default {MAX_PATHS})")
+    parser.add_argument("--precision", type=_precision, default=4, metavar="DIGITS",
+                        help="decimals shown (default 4)")
+    parser.set_defaults(run=run_explain, parser=parser)
+
+
 # Each registers one subcommand; its parser's defaults name the function to run (`run`) and the
 # subcommand's parser (`parser`, for errors).
-COMMANDS: list[Callable[[Any], None]] = [add_draw_command, add_explore_command]
+COMMANDS: list[Callable[[Any], None]] = [
+    add_draw_command, add_explore_command, add_explain_command,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +253,31 @@ def run_explore(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """The `explain` subcommand: evaluate, then print each explanation asked for."""
+    parser: argparse.ArgumentParser = args.parser
+    if not args.wrt and not args.at:
+        parser.error("say which gradient to explain: --wrt NAME (the paths from the result "
+                     "down to NAME) or --at NAME (the sum over NAME's consumers)")
+    root = expression_from_args(parser, args)
+    leaves = {node.label: node for node in root.graph() if node.is_leaf() and node.label}
+    if not root.label:  # the texts call the result f (f', f'', ... if f is a bound name)
+        root.label = "f"
+        while root.label in leaves:
+            root.label += "'"
+    for name in [*args.at, *args.wrt]:
+        if name not in leaves:
+            known = ", ".join(leaves) or "none"
+            parser.error(f"--at/--wrt {name}: no such name in the expression (its names: "
+                         f"{known})")
+    texts = [str(explain(leaves[name], output=root, precision=args.precision))
+             for name in args.at]
+    texts += [str(explain(root, wrt=leaves[name], max_paths=args.max_paths,
+                          precision=args.precision)) for name in args.wrt]
+    print("\n\n".join(texts))
     return 0
 
 

@@ -122,13 +122,13 @@ class NodeExplanation:
                     f"{_short(term.contribution, p)}"
                 )
             if used > 1:
-                parts = " + ".join(_short(t.contribution, p) for t in self.terms)
+                parts = _sum_text([t.contribution for t in self.terms], p)
                 lines.append(f"  {d} = {parts} = {_short(self.gradient, p)}")
             else:
                 lines.append(f"  {d} = {_short(self.gradient, p)}")
             lines.append(
-                f"  backward visits every consumer of {name} before {name} itself (a "
-                f"topological order), so these gradients are complete when they are used"
+                f"  backward reaches {name} only after every node that uses it (a topological "
+                f"order), so each dL/d(consumer) above is complete when it is used"
             )
         lines.append("  " + self._grad_line())
         lines.append("  " + _numerical_line(self.numerical, name, p))
@@ -484,6 +484,15 @@ def _numerical_line(check: NumericalCheck, name: str, precision: int) -> str:
     return (f"numerical check: nudging {name} by ±{check.h:g} gives (f(+h) - f(-h)) / 2h = "
             f"{_short(check.estimate, max(precision, 6))}; analytical "
             f"{_short(check.analytical, max(precision, 6))}: {verdict}")
+
+
+def _sum_text(numbers: list[float], precision: int) -> str:
+    """`0.1411 - 2.97 + 3.0`: the terms of a sum with their signs as operators."""
+    text = _short(numbers[0], precision)
+    for x in numbers[1:]:
+        shown = _short(x, precision)
+        text += f" - {shown[1:]}" if shown.startswith("-") else f" + {shown}"
+    return text
 
 
 def _path_route(path: Path) -> str:
