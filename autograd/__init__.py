@@ -12,6 +12,7 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 and ``explain(y, wrt=x)``.
 """
 
+from autograd import notebook as _notebook  # noqa: F401 - gives Step and BackwardWalk HTML
 from autograd.backward import grad, topological_order
 from autograd.check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.draw import draw_dot, render
@@ -35,7 +36,6 @@ from autograd.ops import (
 )
 from autograd.replay.errors import CompileError, LeafGoneError
 from autograd.steps import explain, trace
-from autograd import notebook as _notebook  # noqa: F401 - gives Step and BackwardWalk HTML
 from autograd.value import Value
 
 

@@ -18,6 +18,8 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from autograd.files import write_atomically
 from bench import compiled, graphs
 from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
@@ -35,14 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     chain_length = 20_000 if args.quick else 1_000_000
 
     results: dict[str, Any] = {"machine": machine(), "repeats": repeats}
-    results["moons_step"] = moons_step(repeats)
-    results["throughput"] = throughput(repeats)
-    results["memory"] = memory_per_node()
-    results["depth_and_width"] = depth_and_width(chain_length)
-    results["compiled"] = {
-        "digits_epoch": compiled.digits_epoch(repeats),
-        "compile_cost": compiled.compile_cost(repeats, include_large=not args.quick),
-    }
+    workloads: list[tuple[str, Callable[[], Any]]] = [
+        ("moons_step", lambda: moons_step(repeats)),
+        ("throughput", lambda: throughput(repeats)),
+        ("memory", memory_per_node),
+        ("depth_and_width", lambda: depth_and_width(chain_length)),
+        ("digits_epoch", lambda: compiled.digits_epoch(repeats)),
+        ("compile_cost", lambda: compiled.compile_cost(repeats, include_large=not args.quick)),
+    ]
+    measured = {}
+    # Progress between workloads only (on standard error), never inside a timed run.
+    with tqdm(workloads, desc="benchmark", unit="workload", leave=False) as bar:
+        for name, run in bar:
+            bar.set_postfix_str(name)
+            measured[name] = run()
+    results.update({name: measured[name] for name, _ in workloads[:4]})
+    results["compiled"] = {name: measured[name] for name, _ in workloads[4:]}
 
     print(format_table(results))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

@@ -34,7 +34,7 @@ from demos.common import (
     summary,
 )
 from demos.plotting import pyplot, save
-from demos.progress import Progress
+from demos.progress import progress
 
 DATA = DEMOS / "data" / "digits.npz"
 SPLIT_SEED = 0  # the train/test split never changes with --seed
@@ -120,9 +120,9 @@ def train(
     X_test = test_set.inputs()
     batches_per_epoch = -(-len(X) // batch_size)
     shuffler = np.random.default_rng(seed)
-    with Progress(epochs * batches_per_epoch, "training") as bar:
+    with progress(epochs * batches_per_epoch, "training") as bar:
         for epoch in range(epochs):
-            bar.label = f"epoch {epoch + 1}/{epochs}"
+            bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
             seen = right = 0
             total_loss = 0.0
             for X_batch, y_batch in nn.datasets.batches(X, y, batch_size, seed=shuffler):
@@ -130,9 +130,11 @@ def train(
                 seen += len(y_batch)
                 total_loss += loss * len(y_batch)
                 right += sum(guess == target for guess, target in zip(guesses, y_batch))
-                bar.update(bar.done + 1, loss=total_loss / seen, accuracy=right / seen)
+                bar.set_postfix(loss=f"{total_loss / seen:.4g}", acc=f"{100 * right / seen:.1f}%",
+                                refresh=False)
+                bar.update()
             test_accuracy = np.mean(predict(model, X_test) == test_set.labels)
-            bar.note(f"epoch {epoch + 1}/{epochs}: training loss {total_loss / seen:.4f}, "
+            bar.write(f"epoch {epoch + 1}/{epochs}: training loss {total_loss / seen:.4f}, "
                   f"training accuracy {100 * right / seen:.1f}%, "
                   f"test accuracy {100 * test_accuracy:.1f}%")
 

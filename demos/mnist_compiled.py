@@ -39,6 +39,7 @@ from demos.common import (
     summary,
 )
 from demos.plotting import pyplot, save
+from demos.progress import working
 from demos.synthetic_digits import make_digits
 
 PIXELS, CLASSES = 784, 10
@@ -79,7 +80,8 @@ def train(args: argparse.Namespace) -> dict:
     X, y = make_digits(args.train, seed=args.seed)
     X_test, y_test = make_digits(args.test, seed=args.seed + 1)
     sizes = (PIXELS, args.hidden, CLASSES)
-    model = nn.MLP(PIXELS, [args.hidden, CLASSES], init="he", rng=args.seed)
+    with working(f"building the {'-'.join(map(str, sizes))} MLP"):
+        model = nn.MLP(PIXELS, [args.hidden, CLASSES], init="he", rng=args.seed)
     optimizer = nn.optim.Adam(model.parameters(), lr=args.lr)
     loss_step = nn.compile_loss(model, nn.compiled.soft_cross_entropy, PIXELS, n_targets=CLASSES)
     predict = nn.compile_model(model, PIXELS)
@@ -87,7 +89,8 @@ def train(args: argparse.Namespace) -> dict:
           f"{args.train:,} training and {args.test:,} test images, batch {args.batch_size}")
 
     start = time.perf_counter()
-    loss_step(X[:1], y[:1])  # the first call records one image's graph and compiles it
+    with working("recording and compiling one image's graph"):
+        loss_step(X[:1], y[:1])  # the first call records one image's graph and compiles it
     model.zero_grad()
     compile_seconds = time.perf_counter() - start
     print(f"recorded and compiled one image's graph ({loss_step.tape.node_count:,} nodes, "

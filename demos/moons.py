@@ -31,7 +31,7 @@ from demos.common import (
     summary,
 )
 from demos.plotting import BLUE, RED, pyplot, save
-from demos.progress import Progress
+from demos.progress import progress
 
 L2_ALPHA = 1e-4
 GRAPH_SAMPLES = 10  # the drawn graph's loss is over this many samples, to stay readable
@@ -61,8 +61,8 @@ def train(model: nn.MLP, X: list, y: list, steps: int) -> History:
     optimizer = nn.optim.SGD(model.parameters(), lr=1.0)
     schedule = nn.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=steps)
     history = History()
-    with Progress(steps, "training") as bar:
-        for step in range(steps):
+    with progress(steps, "training") as bar:
+        for _ in range(steps):
             loss, scores = loss_of(model, X, y)
             history.losses.append(loss.data)
             history.accuracies.append(accuracy(scores, y))
@@ -70,7 +70,9 @@ def train(model: nn.MLP, X: list, y: list, steps: int) -> History:
             loss.backward()
             optimizer.step()
             schedule.step()
-            bar.update(step + 1, loss=loss.data, accuracy=history.accuracies[-1])
+            bar.set_postfix(loss=f"{loss.data:.4g}", acc=f"{100 * history.accuracies[-1]:.1f}%",
+                            refresh=False)
+            bar.update()
     with autograd.no_grad():
         loss, scores = loss_of(model, X, y)
     history.losses.append(loss.data)

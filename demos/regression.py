@@ -29,7 +29,7 @@ from demos.common import (
     summary,
 )
 from demos.plotting import BLUE, GREY, RED, pyplot, save
-from demos.progress import Progress
+from demos.progress import progress
 
 NEW_INPUTS = (5.0, 6.0)
 
@@ -37,15 +37,16 @@ NEW_INPUTS = (5.0, 6.0)
 def train(model: nn.Neuron, X: list[float], y: list[float], lr: float, steps: int) -> list[float]:
     """Gradient descent on the mean squared error; returns the loss after 0, 1, ... steps."""
     losses = []
-    with Progress(steps, "training") as bar:
-        for step in range(steps):
+    with progress(steps, "training") as bar:
+        for _ in range(steps):
             loss = nn.mse_loss([model(x) for x in X], y)
             losses.append(loss.data)
             model.zero_grad()
             loss.backward()
             for p in model.parameters():  # the update rule itself: w <- w - lr * dL/dw
                 p.data -= lr * p.grad
-            bar.update(step + 1, loss=loss.data)
+            bar.set_postfix(loss=f"{loss.data:.4g}", refresh=False)
+            bar.update()
     with autograd.no_grad():
         losses.append(nn.mse_loss([model(x) for x in X], y).data)
     return losses

@@ -26,6 +26,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tqdm.auto import tqdm
+
 import nn
 from demos.common import (
     Timer,
@@ -37,7 +39,7 @@ from demos.common import (
     summary,
 )
 from demos.plotting import BLUE, GREEN, ORANGE, PURPLE, RED, pyplot, save
-from demos.progress import Progress
+from demos.progress import progress
 
 HIDDEN = [16] * 7
 NETWORKS = {  # label: (activation, init, colour)
@@ -85,13 +87,13 @@ class Run:
         return not math.isfinite(self.losses[-1]) or not math.isfinite(self.norms[-1])
 
 
-def train(model: nn.MLP, X: list, y: list, steps: int, clip: bool, bar: Progress) -> Run:
+def train(model: nn.MLP, X: list, y: list, steps: int, clip: bool, bar: tqdm) -> Run:
     """SGD at LR, clipping the gradient norm to MAX_NORM if `clip`; stops early on overflow."""
     params = model.parameters()
     optimizer = nn.optim.SGD(params, lr=LR)
     run = Run()
-    start = bar.done
-    for step in range(steps):
+    start = bar.n
+    for _ in range(steps):
         loss = nn.mse_loss([model(x) for x in X], y)
         optimizer.zero_grad()
         loss.backward()
@@ -102,8 +104,9 @@ def train(model: nn.MLP, X: list, y: list, steps: int, clip: bool, bar: Progress
         if clip:
             nn.clip_grad_norm_(params, MAX_NORM)
         optimizer.step()
-        bar.update(start + step + 1, loss=loss.data)
-    bar.update(start + steps)
+        bar.set_postfix(loss=f"{loss.data:.4g}", refresh=False)
+        bar.update()
+    bar.update(start + steps - bar.n)  # a run that stopped early: its steps count as done
     return run
 
 
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<22}" + " ".join(f"{v:9.2e}" for v in norms[label]))
 
     runs = {}
-    with Progress(2 * args.steps, f"training the {EXPLODING} net") as bar:
+    with progress(2 * args.steps, f"training the {EXPLODING} net") as bar:
         runs["no clipping"] = train(make_model(EXPLODING, args.seed), X, y, args.steps, False, bar)
         runs["clipped"] = train(
             make_model(EXPLODING, args.seed), X, y, args.steps, True, bar

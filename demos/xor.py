@@ -33,7 +33,7 @@ from demos.common import (
     summary,
 )
 from demos.plotting import GREY, pyplot, save
-from demos.progress import Progress
+from demos.progress import progress
 
 DEFAULT_SEED = 1
 GRAPH_SAMPLE = ([1.0, 0.0], 1)
@@ -67,8 +67,8 @@ def train(model: nn.MLP, X: list, y: list, lr: float, steps: int) -> list[float]
     """Gradient descent on the mean squared error; returns the loss after 0, 1, ... steps."""
     params = model.parameters()
     losses = []
-    with Progress(steps, "training") as bar:
-        for step in range(steps):
+    with progress(steps, "training") as bar:
+        for _ in range(steps):
             predictions = [model(x) for x in X]
             loss = nn.mse_loss(predictions, y)
             losses.append(loss.data)
@@ -77,7 +77,8 @@ def train(model: nn.MLP, X: list, y: list, lr: float, steps: int) -> list[float]
             for p in params:  # the update rule itself: w <- w - lr * dL/dw
                 p.data -= lr * p.grad
             right = sum((p.data > 0.5) == (t == 1) for p, t in zip(predictions, y)) / len(y)
-            bar.update(step + 1, loss=loss.data, accuracy=right)
+            bar.set_postfix(loss=f"{loss.data:.4g}", acc=f"{100 * right:.1f}%", refresh=False)
+            bar.update()
     with autograd.no_grad():
         losses.append(nn.mse_loss([model(x) for x in X], y).data)
     return losses

@@ -92,7 +92,10 @@ def test_output_format_follows_the_extension(tmp_path, capsys, extension, magic)
         (["draw", "x * x * x", "x=1", "--max-nodes", "2"], "has 3 values"),
         (["draw", "x", "x=1", "-o", "graph.jpeg"], "extension"),
         ([], "COMMAND"),
-        (["explain"], "invalid choice"),
+        (["plot"], "invalid choice"),
+        (["explain", "x*y", "x=1", "y=2"], "--wrt NAME"),
+        (["explain", "x*y", "x=1", "y=2", "--wrt", "z"], "no such name in the expression"),
+        (["explain", "x*y", "x=1", "y=2", "--at", "x", "--max-paths", "0"], "not positive"),
     ],
 )
 def test_bad_command_lines_exit_with_status_2_and_say_why(argv, message, capsys, tmp_path):
@@ -154,3 +157,20 @@ def test_python_dash_m_autograd_runs_the_command_line(tmp_path):
     )
     assert rejected.returncode == 2
     assert "attribute access" in rejected.stderr
+
+
+def test_explain_prints_the_paths_and_the_sum_over_consumers(capsys):
+    status, out, err = run(["explain", "x*x + sin(x)*x", "x=3", "--wrt", "x", "--at", "x"], capsys)
+    assert status == 0 and err == ""
+    at, wrt = out.split("\n\n")
+    assert at.startswith("dL/dx, where L is f:") and "x is used 4 times" in at
+    assert "via v1 = x * x: 1.0 × (x = 3.0) = 3.0" in at
+    assert wrt.startswith("df/dx: the sum over the 4 paths from f down to x")
+    assert "f → v3 → v2 → x:  1.0 × (x = 3.0) × (cos(x) = -0.99) = -2.97" in wrt
+    gradient = 2 * 3 + math.sin(3) + 3 * math.cos(3)
+    assert f"backward gives {gradient:.4f}" in wrt and "agrees" in wrt
+
+
+def test_explain_calls_the_result_by_a_name_no_input_has(capsys):
+    status, out, _ = run(["explain", "f*2", "f=1", "--wrt", "f"], capsys)
+    assert status == 0 and out.startswith("d(f')/df: the sum over the 1 path from f' down to f")

@@ -1,60 +1,52 @@
-"""The demos' progress bar: plain lines in logs, one redrawn line on a terminal."""
+"""The demos' progress (demos/progress.py, drawn by tqdm): a bar with rate, a silent phase's
+elapsed time, messages above the bar."""
 
 from __future__ import annotations
 
-import io
-import re
+import threading
+import time
 
 import pytest
 
-from demos.progress import Progress
+from demos.progress import REFRESH_SECONDS, progress, working
 
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+def test_a_bar_shows_steps_rate_and_the_latest_numbers(capsys: pytest.CaptureFixture[str]):
+    with progress(3, "epoch 1/1") as bar:
+        for loss in (12.5, 1.25, 0.125):
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            bar.update()
+    shown = capsys.readouterr().err.split("\r")[-1]
+    assert shown.startswith("epoch 1/1: 100%")
+    assert "3/3" in shown and "step/s" in shown and "loss=0.125" in shown
 
 
-def test_in_a_log_it_prints_a_line_every_tenth() -> None:
-    log = io.StringIO()
-    with Progress(50, "training", stream=log) as bar:
-        for step in range(50):
-            bar.update(step + 1, loss=1.0 / (step + 1), accuracy=step / 50)
-    lines = log.getvalue().splitlines()
-    assert len(lines) == 11  # the first step, then 10%, 20%, ... 100%
-    assert "\r" not in log.getvalue()
-    assert re.fullmatch(
-        r"training \[#{24}\] 50/50  loss 0\.02  acc 98\.0%  \d+\.\ds", lines[-1]
-    ), lines[-1]
-    assert lines[4].startswith("training [" + "#" * 9 + "-" * 15 + "] 20/50")
+def test_a_message_goes_to_stdout_above_the_bar(capsys: pytest.CaptureFixture[str]):
+    with progress(2, "training") as bar:
+        bar.update()
+        bar.write("epoch 1: test accuracy 90%")
+        bar.update()
+    captured = capsys.readouterr()
+    assert captured.out == "epoch 1: test accuracy 90%\n"
+    assert "2/2" in captured.err
 
 
-def test_on_a_terminal_it_redraws_one_line_and_ends_it() -> None:
-    screen = Terminal()
-    with Progress(3, "epoch", stream=screen, min_interval=0.0) as bar:
-        bar.update(1, loss=12.5)
-        bar.update(2, loss=1.25)
-        bar.update(3, loss=0.125, accuracy=1.0)
-    text = screen.getvalue()
-    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
-    drawn = text.rstrip("\n").split("\r")[1:]
-    assert drawn[0].startswith("epoch [########----------------] 1/3  loss 12.5")
-    # A shorter line is padded to cover what the longer one before it left on the screen.
-    assert len(drawn[1]) >= len(drawn[0])
-    assert drawn[2].startswith("epoch [########################] 3/3  loss 0.125  acc 100.0%")
+def test_a_silent_phase_shows_its_elapsed_time_until_it_ends(capsys):
+    with working("compiling the graph"):
+        time.sleep(3 * REFRESH_SECONDS + 0.2)
+    drawn = [line for line in capsys.readouterr().err.split("\r") if line.strip()]
+    assert len(drawn) >= 3  # redrawn while nothing else was printed
+    assert drawn[0].startswith("compiling the graph: 00:00")
+    assert drawn[-1].strip().startswith("compiling the graph: 00:0")
+    assert not [t for t in threading.enumerate() if t.name.startswith("progress: ")]
 
 
-def test_a_note_goes_to_stdout_above_the_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    screen = Terminal()
-    bar = Progress(2, "epoch", stream=screen, min_interval=0.0)
-    bar.update(1, loss=0.5)
-    bar.note("epoch 1: test accuracy 90%")
-    assert capsys.readouterr().out == "epoch 1: test accuracy 90%\n"
-    assert "\r\x1b[2K" in screen.getvalue()  # the bar's line was cleared first...
-    assert screen.getvalue().endswith(bar.line())  # ...and drawn again after the note
-    bar.close()
+def test_a_silent_phase_that_fails_stops_its_ticker(capsys):
+    with pytest.raises(KeyError), working("failing"):
+        raise KeyError("x")
+    assert not [t for t in threading.enumerate() if t.name.startswith("progress: ")]
 
 
-def test_it_needs_at_least_one_step() -> None:
+def test_it_needs_at_least_one_step():
     with pytest.raises(ValueError, match="at least one step"):
-        Progress(0, "nothing")
+        progress(0, "nothing")

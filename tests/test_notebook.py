@@ -42,7 +42,8 @@ def bundle(notebook: nbformat.NotebookNode, tag: str) -> dict[str, str]:
 def test_a_value_keeps_its_text_repr(executed):
     data = bundle(executed, "value")
     assert set(data) == {"text/plain"}
-    assert data["text/plain"].startswith("Value(data=0.707106") and "label='o'" in data["text/plain"]
+    text = data["text/plain"]
+    assert text.startswith("Value(data=0.707106") and "label='o'" in text
 
 
 def test_trace_is_an_html_table_and_the_same_text_as_before(executed):
@@ -68,7 +69,8 @@ def test_a_step_shows_its_arithmetic_and_the_drawing(executed):
 
 def test_a_walk_shows_where_it_stands(executed):
     data = bundle(executed, "walk")
-    assert data["text/plain"] == "<Backward walk from o: 2 of 5 steps taken; next: x1*w1 + x2*w2 (+)>"
+    assert data["text/plain"] == (
+        "<Backward walk from o: 2 of 5 steps taken; next: x1*w1 + x2*w2 (+)>")
     html = data["text/html"]
     assert "2 of 5 steps taken; next: x1*w1 + x2*w2 (+)" in html
     assert "<th style=\"text-align:left\">state</th>" in html and ">current<" in html
@@ -108,7 +110,7 @@ def notebook_html(notebook: nbformat.NotebookNode) -> str:
 
 
 @pytest.mark.skipif(MISSING is not None and not REQUIRED, reason=f"no browser: {MISSING}")
-def test_the_inline_page_steps_when_clicked_inside_the_notebook(executed, browser, tmp_path):
+def test_the_inline_page_steps_when_clicked_inside_the_notebook(executed, browser, tmp_path):  # noqa: F811
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
 

@@ -10,7 +10,7 @@ from stepping_graphs import lecture_neuron
 
 import autograd
 from autograd import Value, trace
-from autograd.steps.trace import format_trace
+from autograd.steps.trace import Trace, format_trace
 
 
 def test_the_table_lists_every_node_inputs_first():
@@ -47,9 +47,25 @@ def test_trace_prints_and_follows_the_gradients():
     assert x1_row.endswith("-1.5000")
 
 
-def test_trace_prints_to_stdout_by_default(capsys):
-    trace(Value(1.5, label="x"))
-    assert capsys.readouterr().out.splitlines()[1].split() == ["x", "leaf", "1.5000", "0.0000"]
+def test_trace_returns_a_table_a_repl_shows_as_text(capsys):
+    table = trace(Value(1.5, label="x"))
+    assert capsys.readouterr().out == ""  # a REPL shows it by its repr; a script print()s it
+    assert isinstance(table, Trace)
+    assert repr(table) == str(table) == format_trace(Value(1.5, label="x"))
+    assert str(table).splitlines()[1].split() == ["x", "leaf", "1.5000", "0.0000"]
+    assert table.header == ("name", "op", "inputs", "data", "grad")
+    assert table.rows == (("x", "leaf", "", "1.5000", "0.0000"),)
+
+
+def test_in_a_notebook_trace_is_an_html_table_with_labels_as_text():
+    x = Value(2.0, label="<script>alert(1)</script>")
+    y = (x * 3).tanh()
+    steps = list(y.backward_steps())
+    page = trace(y, step=steps[0])._repr_html_()
+    assert page.startswith('<table class="chainrule-trace">') and page.count("<tr>") == 5
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<td style="text-align:right">2.0000</td>' in page  # numbers as format_trace has them
+    assert '<td style="text-align:left">current</td>' in page
 
 
 def test_with_a_step_the_table_shows_the_state_and_gradients_of_then():

@@ -92,9 +92,10 @@ def explore(
     """A page that steps through the forward and backward pass of `root`.
 
     With `path`, writes it there (replaced atomically) and returns the path; without, returns an
-    `ExplorePage`, which a notebook shows inline and `.save(path)` writes. The page starts with the forward pass (`forward=False`: with the backward pass) and shows
-    one backward pass from zero gradients, seeded with dL/droot = `grad`; the graph's own
-    `.grad` are left as they are. `precision`, `rankdir` and `max_nodes` are draw_dot's.
+    `ExplorePage`, which a notebook shows inline and `.save(path)` writes. The page starts with
+    the forward pass (`forward=False`: with the backward pass) and shows one backward pass from
+    zero gradients, seeded with dL/droot = `grad`; the graph's own `.grad` are left as they are.
+    `precision`, `rankdir` and `max_nodes` are draw_dot's.
     """
     target = None if path is None else _html_path(path)
     if not isinstance(forward, bool):

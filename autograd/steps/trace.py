@@ -6,8 +6,9 @@
     ...
 
 `trace` returns a `Trace`: a REPL shows it as this text (`print()` it in a script), a notebook
-as an HTML table. It only reads the nodes, so it can be called at any point of a `backward_steps()` walk; with
-`step=` it shows the gradients and states as they were just after that step.
+as an HTML table. It only reads the nodes, so it can be called at any point of a
+`backward_steps()` walk; with `step=` it shows the gradients and states as they were just
+after that step.
 """
 
 from __future__ import annotations
