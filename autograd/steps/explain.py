@@ -111,9 +111,8 @@ class NodeExplanation:
         else:
             used = len(self.terms)
             lines.append(
-                f"  {name} is used {_times(used)}; each use adds dL/d(consumer) × "
-                f"d(consumer)/d{_wrap(name)} to its gradient"
-                + (" (so backward does grad +=)" if used > 1 else "")
+                f"  {name} is used {_times(used)}: each use adds dL/d(consumer) × "
+                f"d(consumer)/d{_wrap(name)}" + (" (backward's grad +=)" if used > 1 else "")
             )
             for term in self.terms:
                 local = _local_text(term.formula, term.local, p)
@@ -126,10 +125,8 @@ class NodeExplanation:
                 lines.append(f"  {d} = {parts} = {_short(self.gradient, p)}")
             else:
                 lines.append(f"  {d} = {_short(self.gradient, p)}")
-            lines.append(
-                f"  backward reaches {name} only after every node that uses it (a topological "
-                f"order), so each dL/d(consumer) above is complete when it is used"
-            )
+            lines.append(f"  backward reaches {name} after every node that uses it (a topological "
+                         f"order),\n  so each dL/d(consumer) above is complete when it is used")
         lines.append("  " + self._grad_line())
         lines.append("  " + _numerical_line(self.numerical, name, p))
         return lines
@@ -481,9 +478,10 @@ def _local_text(formula: str | None, local: float, precision: int) -> str:
 
 def _numerical_line(check: NumericalCheck, name: str, precision: int) -> str:
     verdict = "agrees" if check.agrees() else "DIFFERS (a kink, a discontinuity, or a wrong rule?)"
-    return (f"numerical check: nudging {name} by ±{check.h:g} gives (f(+h) - f(-h)) / 2h = "
-            f"{_short(check.estimate, max(precision, 6))}; analytical "
-            f"{_short(check.analytical, max(precision, 6))}: {verdict}")
+    digits = max(precision, 6)
+    return (f"numerical check, {name} ± h (h = {check.h:g}): (f({name}+h) - f({name}-h)) / 2h = "
+            f"{_short(check.estimate, digits)}, analytical {_short(check.analytical, digits)}: "
+            f"{verdict}")
 
 
 def _sum_text(numbers: list[float], precision: int) -> str:
