@@ -52,6 +52,25 @@ def array_rules(op: Op) -> ArrayRules:
     return ArrayRules(op, forward, partials, None)
 
 
+def chain_rules(op: Op) -> ArrayRules:
+    """A chain of ``+`` nodes, each the left input of the next (``((a + b) + c) + d``, what
+    Python's ``sum`` and a running total build), run as one node of many inputs.
+
+    The sum is taken left to right, exactly as the chain adds: ``np.add.accumulate`` computes
+    every running total from the previous one, where ``np.add.reduce`` may add in pairs (another
+    rounding). Every input's partial is 1, as through each ``+`` of the chain.
+    """
+    return ArrayRules(op, _sum_left_to_right, (), _ones)
+
+
+def _sum_left_to_right(xs: Positions) -> np.ndarray:
+    return np.add.accumulate(xs[:], axis=0)[-1]
+
+
+def _ones(xs: Positions, out: np.ndarray) -> tuple[np.ndarray]:
+    return (np.ones((len(xs), 1, 1)),)
+
+
 def check_on_graph(rules: ArrayRules, nodes: Sequence[Value]) -> None:
     """Raise CompileError unless the rules, on arrays of these nodes' numbers, agree with them."""
     if rules.variadic:

@@ -2,15 +2,19 @@
 
 A node's level is the longest path from the leaves to it, so the nodes of one level depend only
 on lower levels, and all the nodes of one op at one level (with as many inputs, read the same
-way) are computed by one NumPy kernel. Nothing of the graph is kept but numbers, index arrays
-and weak references to the leaves.
+way) are computed by one NumPy kernel. A chain of additions, each the left input of the next and
+used nowhere else (what Python's ``sum`` and a running ``total = total + w * x`` build), is
+recorded as one node with all the chain's inputs: one kernel instead of one per addition, the
+same additions in the same order (``array_rules.chain_rules``).
+
+The graph is read once, node by node, into index arrays; grouping is done by NumPy on those.
+Nothing of the graph is kept but numbers, index arrays and weak references to the leaves.
 """
 
 from __future__ import annotations
 
 import sys
 import weakref
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -20,9 +24,12 @@ import numpy as np
 
 from autograd.backward import topological_order
 from autograd.op import Op
-from autograd.replay.array_rules import ArrayRules, array_rules, check_on_graph
+from autograd.ops import add
+from autograd.replay.array_rules import ArrayRules, array_rules, chain_rules, check_on_graph
 from autograd.replay.kernels import Group, Run
 from autograd.value import Value
+
+ADD = add.op
 
 
 @dataclass
@@ -53,40 +60,44 @@ class Recording:
 
 def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     """Group the graph under ``outputs``; ``inputs`` are the leaves a batch gives per sample."""
-    nodes = _collect(outputs, inputs)
-    held = _held_elsewhere(nodes, [i for i, node in enumerate(nodes) if node.rule is None])
-    index = {node: i for i, node in enumerate(nodes)}
-    levels = _Levels(nodes, index, inputs)
-    rules = {op: array_rules(op) for op in levels.examples}
-    for op, some_nodes in levels.examples.items():
-        check_on_graph(rules[op], some_nodes)
+    graph = _Graph(outputs, inputs)
+    for code, op in enumerate(graph.ops):
+        examples = np.flatnonzero(graph.codes == code)[:8]
+        check_on_graph(array_rules(op), [graph.nodes[i] for i in examples.tolist()])
+    held = _held_elsewhere(graph)
+    _join_add_chains(graph)
+    level, batched = _levels(graph)
+    groups_found = _group(graph, level, batched)
 
-    keys = sorted(levels.members, key=lambda key: (key[0], levels.members[key][0]))
-    is_batched = np.array(levels.batched, dtype=bool)
-    is_leaf = np.array([node.rule is None for node in nodes], dtype=bool)
-    parent_arrays = [
-        np.array([levels.parents[i] for i in levels.members[key]], dtype=np.intp).T
-        for key in keys
-    ]
+    nodes = graph.nodes
+    is_batched = np.array(batched, dtype=bool)
+    is_leaf = graph.codes < 0
+    parent_arrays = [parents for _, _, _, parents in groups_found]
     slots = np.full(len(nodes), -1, dtype=np.intp)
-    slots[[index[x] for x in inputs]] = np.arange(len(inputs))
-    unbatched_leaves = _leaves_in_order_of_use(parent_arrays, is_leaf & ~is_batched, len(nodes))
-    slots[unbatched_leaves] = np.arange(len(unbatched_leaves))
-    sizes = [len(unbatched_leaves), len(inputs)]  # slots taken in each store so far
+    slots[graph.input_indices] = np.arange(len(inputs))
+    # Leaves read on every run take the first slots, so that while a tape holds them in an
+    # array (Tape.hold) they are one slice of the store.
+    in_use = _leaves_in_order_of_use(parent_arrays, is_leaf & ~is_batched, len(nodes))
+    read_first = np.concatenate([in_use[held[in_use]], in_use[~held[in_use]]])
+    slots[read_first] = np.arange(len(read_first))
+    sizes = [len(read_first), len(inputs)]  # slots taken in each store so far
     groups = []
-    for key, parents in zip(keys, parent_arrays):  # a group's outputs take consecutive slots
-        level, op, width, signature = key
-        members = levels.members[key]
-        store = signature is not None
+    for level_of_group, code, members, parents in groups_found:
+        op = graph.ops[code]
+        width = len(parents)
+        store = bool(is_batched[members[0]])
         start = sizes[store]
         sizes[store] += len(members)
         slots[members] = np.arange(start, sizes[store])
-        groups.append(Group(rules[op], level, store, start, sizes[store], width,
-                            _runs(parents, slots, is_batched, rules[op])))
+        rules = chain_rules(op) if op is ADD and width > 2 else array_rules(op)
+        groups.append(Group(rules, level_of_group, store, start, sizes[store], width,
+                            _runs(parents, slots, is_batched, rules)))
     # Read and written in creation order, which is mostly the order in memory: far fewer cache
     # misses than slot order over a model's 200,000 parameters.
-    read_leaves = sorted(i for i in unbatched_leaves.tolist() if held[i])
-    owned_leaves = sorted(i for i in unbatched_leaves.tolist() if not held[i])
+    leaves = np.sort(read_first)
+    read_leaves = leaves[held[leaves]].tolist()
+    owned_leaves = leaves[~held[leaves]].tolist()
+    out_indices = graph.output_indices.tolist()
     return Recording(
         groups=groups,
         unbatched_size=sizes[0],
@@ -94,74 +105,175 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
         read=_leaves(nodes, read_leaves, slots),
         owned=_leaves(nodes, owned_leaves, slots),
         inputs=[weakref.ref(x) for x in inputs],
-        outputs=[(levels.batched[index[out]], int(slots[index[out]])) for out in outputs],
+        outputs=[(bool(is_batched[i]), int(slots[i])) for i in out_indices],
         output_refs=[weakref.ref(out) for out in outputs],
         node_count=len(nodes),
-        depth=max(levels.level),
+        depth=max(level),
     )
 
 
-class _Levels:
-    """Each node's level, whether it depends on the inputs (is batched), its parents' indices,
-    and the nodes of each group: key (level, op, inputs per node, which inputs are batched)."""
-
-    def __init__(self, nodes: list[Value], index: dict[Value, int], inputs: Sequence[Value]):
-        self.level = [0] * len(nodes)
-        self.batched = [False] * len(nodes)
-        for x in inputs:
-            self.batched[index[x]] = True
-        self.parents: list[list[int]] = [[] for _ in nodes]
-        self.members: dict[tuple, list[int]] = {}
-        self.examples: dict[Op, list[Value]] = {}  # a few nodes of each op, to check its rules
-        level, batched = self.level, self.batched
-        for i, node in enumerate(nodes):
-            op = node.rule
-            if op is None:
-                continue
-            parents = self.parents[i] = [index[parent] for parent in node.parents]
-            level[i] = 1 + max([level[p] for p in parents])
-            signature = None
-            if inputs and any([batched[p] for p in parents]):
-                batched[i] = True
-                signature = bytes([batched[p] for p in parents])
-            self.members.setdefault((level[i], op, len(parents), signature), []).append(i)
-            some = self.examples.setdefault(op, [])
-            if len(some) < 8:
-                some.append(node)
-
-
-def _collect(outputs: Sequence[Value], inputs: Sequence[Value]) -> list[Value]:
-    """Every node under ``outputs``, and the inputs, in topological order."""
-    return topological_order(*outputs, *inputs)
-
-
 _parents_of = attrgetter("parents")
+_rule_of = attrgetter("rule")
+
+
+class _Graph:
+    """The graph as index arrays: node i is ``nodes[i]`` (inputs before the nodes made from
+    them), its op ``ops[codes[i]]`` (code -1: a leaf), its inputs the indices
+    ``parents[starts[i]:starts[i] + widths[i]]``."""
+
+    def __init__(self, outputs: Sequence[Value], inputs: Sequence[Value]) -> None:
+        nodes = topological_order(*outputs, *inputs)
+        count = len(nodes)
+        index = dict(zip(nodes, range(count)))
+        parent_tuples = list(map(_parents_of, nodes))
+        self.widths = np.fromiter(map(len, parent_tuples), np.intp, count)
+        self.parents = np.fromiter(
+            map(index.__getitem__, chain.from_iterable(parent_tuples)), np.intp,
+            int(self.widths.sum()),
+        )
+        self.starts = np.cumsum(self.widths) - self.widths
+        rules = list(map(_rule_of, nodes))
+        self.ops: list[Op] = [op for op in dict.fromkeys(rules) if op is not None]
+        code_of: dict[Op | None, int] = {op: code for code, op in enumerate(self.ops)}
+        code_of[None] = -1
+        self.codes = np.fromiter(map(code_of.__getitem__, rules), np.intp, count)
+        self.output_indices = np.array([index[out] for out in outputs], dtype=np.intp)
+        self.input_indices = np.array([index[x] for x in inputs], dtype=np.intp)
+        self.uses = np.bincount(self.parents, minlength=count)  # inputs of how many nodes
+        self.nodes = nodes
+        self.joined = np.zeros(count, dtype=bool)  # additions recorded as part of a chain
+
+
+def _join_add_chains(graph: _Graph) -> None:
+    """Record each chain of additions as its last addition, taking all the chain's inputs.
+
+    An addition joins the next one when it is that one's left input and nothing else's (and not
+    an output): ``((a + b) + c) + d`` becomes one node with inputs a, b, c, d. Only the left
+    input: ``a + (b + c)`` adds in another order, and stays as it is.
+    """
+    if ADD not in graph.ops:
+        return
+    add_code = graph.ops.index(ADD)
+    codes, widths, parents, starts = graph.codes, graph.widths, graph.parents, graph.starts
+    additions = np.flatnonzero((codes == add_code) & (widths == 2))
+    lefts = parents[starts[additions]]
+    outputs = np.zeros(len(codes), dtype=bool)
+    outputs[graph.output_indices] = True
+    joins = (codes[lefts] == add_code) & (widths[lefts] == 2) & (graph.uses[lefts] == 1)
+    joins &= ~outputs[lefts]
+    joined, consumers = lefts[joins], additions[joins]
+    if not len(joined):
+        return
+    # The chain each addition belongs to, named by its last addition: follow "consumed by"
+    # links, doubling the distance covered at every round.
+    last = np.arange(len(codes))
+    last[joined] = consumers
+    while True:
+        further = last[last]
+        if np.array_equal(further, last):
+            break
+        last = further
+    members = np.union1d(joined, consumers)
+    heads = last[members]
+    order = np.lexsort((members, heads))  # chain by chain, each from its first addition on
+    members, heads = members[order], heads[order]
+    firsts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+    heads = heads[firsts]
+    # A chain's inputs: its first addition's left input, then every addition's right input.
+    rights, first_lefts = parents[starts[members] + 1], parents[starts[members[firsts]]]
+    chain_parents = np.insert(rights, firsts, first_lefts)
+    new_widths = widths.copy()
+    new_widths[joined] = 0
+    new_widths[heads] = np.diff(np.r_[firsts, len(members)]) + 1
+    source = starts.copy()
+    source[heads] = len(parents) + firsts + np.arange(len(firsts))
+    new_starts = np.cumsum(new_widths) - new_widths
+    positions = np.arange(int(new_widths.sum())) - np.repeat(new_starts - source, new_widths)
+    graph.parents = np.concatenate([parents, chain_parents])[positions]
+    graph.widths, graph.starts = new_widths, new_starts
+    graph.joined[joined] = True
+
+
+def _levels(graph: _Graph) -> tuple[list[int], list[bool]]:
+    """Each node's level (0 for leaves), and whether it depends on the inputs (is batched)."""
+    count = len(graph.nodes)
+    level = [0] * count
+    batched = [False] * count
+    for i in graph.input_indices.tolist():
+        batched[i] = True
+    made = np.flatnonzero((graph.codes >= 0) & ~graph.joined)
+    starts = graph.starts[made].tolist()
+    stops = (graph.starts[made] + graph.widths[made]).tolist()
+    parents = graph.parents.tolist()
+    level_of, batched_of = level.__getitem__, batched.__getitem__
+    if len(graph.input_indices):
+        for i, start, stop in zip(made.tolist(), starts, stops):
+            inputs = parents[start:stop]
+            level[i] = 1 + max(map(level_of, inputs), default=0)
+            batched[i] = any(map(batched_of, inputs))
+    else:
+        for i, start, stop in zip(made.tolist(), starts, stops):
+            level[i] = 1 + max(map(level_of, parents[start:stop]), default=0)
+    return level, batched
+
+
+def _group(
+    graph: _Graph, level: list[int], batched: list[bool]
+) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """The kernels: (level, op code, member nodes, their inputs shaped (inputs, members)), by
+    level, then by first member. A kernel's nodes share level, op, number of inputs and which
+    of their inputs are batched."""
+    made = np.flatnonzero((graph.codes >= 0) & ~graph.joined)
+    if not len(made):
+        return []
+    levels = np.array(level, dtype=np.intp)[made]
+    codes, widths = graph.codes[made], graph.widths[made]
+    order = np.lexsort((made, widths, codes, levels))
+    made, levels, codes, widths = made[order], levels[order], codes[order], widths[order]
+    changes = (np.diff(levels) != 0) | (np.diff(codes) != 0) | (np.diff(widths) != 0)
+    bounds = np.r_[0, np.flatnonzero(changes) + 1, len(made)]
+    is_batched = np.array(batched, dtype=bool)
+    found = []
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        members = made[a:b]
+        width = int(widths[a])
+        parents = graph.parents[graph.starts[members][:, None] + np.arange(width)]
+        if not is_batched[members].any():
+            found.append((int(levels[a]), int(codes[a]), members, parents.T))
+            continue
+        _, kinds = np.unique(is_batched[parents], axis=0, return_inverse=True)
+        kinds = kinds.ravel()
+        for kind in range(int(kinds.max()) + 1):
+            chosen = kinds == kind
+            found.append((int(levels[a]), int(codes[a]), members[chosen], parents[chosen].T))
+    found.sort(key=lambda group: (group[0], int(group[2][0])))
+    return found
 
 
 def _refcounts(values: list[Value]) -> list[int]:
     return [sys.getrefcount(value) for value in values]
 
 
-def _held_elsewhere(nodes: list[Value], leaves: list[int]) -> dict[int, bool]:
-    """For each leaf (by index), whether something besides the graph refers to it: a model,
+def _held_elsewhere(graph: _Graph) -> np.ndarray:
+    """For each node, whether it is a leaf something besides the graph refers to: a model,
     a variable.
 
     Such a leaf is read on every run and must go on existing. A leaf only the graph refers to
     (a number wrapped as a constant, a Value made inline) can never be changed again: its value
     is frozen into the tape, and it may die with the graph.
     """
-    in_graph = Counter(map(id, chain.from_iterable(map(_parents_of, nodes))))
-    leaf_nodes = [nodes[i] for i in leaves]
+    leaves = np.flatnonzero(graph.codes < 0)
+    leaf_nodes = [graph.nodes[i] for i in leaves.tolist()]
     probe = Value(0.0)
     probe_nodes, probe_leaves = [probe], [probe]  # noqa: F841 -- held as `nodes` holds a leaf
-    # A leaf is held by `nodes`, by `leaf_nodes` (given to _refcounts) and by its parents in
-    # the graph; the probe by `probe`, `probe_nodes` and `probe_leaves`. The rest is elsewhere.
+    # A leaf is held by `graph.nodes`, by `leaf_nodes` (given to _refcounts) and by the nodes it
+    # is an input of; the probe by `probe`, `probe_nodes` and `probe_leaves`. The rest is
+    # elsewhere.
     own = _refcounts(probe_leaves)[0] - 1
-    counts = _refcounts(leaf_nodes)
-    return {
-        i: count - own - in_graph[id(leaf)] > 0
-        for i, leaf, count in zip(leaves, leaf_nodes, counts)
-    }
+    counts = np.array(_refcounts(leaf_nodes), dtype=np.intp)
+    held = np.zeros(len(graph.nodes), dtype=bool)
+    held[leaves] = counts - own - graph.uses[leaves] > 0
+    return held
 
 
 def _leaves_in_order_of_use(
