@@ -70,7 +70,7 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     groups_found = _group(graph, level, batched)
 
     nodes = graph.nodes
-    is_batched = np.array(batched, dtype=bool)
+    is_batched = batched
     is_leaf = graph.codes < 0
     parent_arrays = [parents for _, _, _, parents in groups_found]
     slots = np.full(len(nodes), -1, dtype=np.intp)
@@ -108,7 +108,7 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
         outputs=[(bool(is_batched[i]), int(slots[i])) for i in out_indices],
         output_refs=[weakref.ref(out) for out in outputs],
         node_count=len(nodes),
-        depth=max(level),
+        depth=int(level.max()),
     )
 
 
@@ -188,37 +188,67 @@ def _join_add_chains(graph: _Graph) -> None:
     source = starts.copy()
     source[heads] = len(parents) + firsts + np.arange(len(firsts))
     new_starts = np.cumsum(new_widths) - new_widths
-    positions = np.arange(int(new_widths.sum())) - np.repeat(new_starts - source, new_widths)
-    graph.parents = np.concatenate([parents, chain_parents])[positions]
+    graph.parents = np.concatenate([parents, chain_parents])[_segments(source, new_widths)]
     graph.widths, graph.starts = new_widths, new_starts
     graph.joined[joined] = True
 
 
-def _levels(graph: _Graph) -> tuple[list[int], list[bool]]:
-    """Each node's level (0 for leaves), and whether it depends on the inputs (is batched)."""
+ROUNDS = 64  # rounds of NumPy before a deeper graph is finished node by node
+
+
+def _levels(graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Each node's level (0 for leaves), and whether it depends on the inputs (is batched).
+
+    By rounds: every node takes 1 + the highest level among its inputs, all at once, until
+    nothing changes, which takes as many rounds as the graph is deep. Past ROUNDS (a long chain
+    of ops, one node per level) the levels are found node by node in Python instead.
+    """
     count = len(graph.nodes)
-    level = [0] * count
-    batched = [False] * count
-    for i in graph.input_indices.tolist():
-        batched[i] = True
     made = np.flatnonzero((graph.codes >= 0) & ~graph.joined)
-    starts = graph.starts[made].tolist()
-    stops = (graph.starts[made] + graph.widths[made]).tolist()
-    parents = graph.parents.tolist()
-    level_of, batched_of = level.__getitem__, batched.__getitem__
-    if len(graph.input_indices):
-        for i, start, stop in zip(made.tolist(), starts, stops):
-            inputs = parents[start:stop]
-            level[i] = 1 + max(map(level_of, inputs), default=0)
-            batched[i] = any(map(batched_of, inputs))
-    else:
-        for i, start, stop in zip(made.tolist(), starts, stops):
-            level[i] = 1 + max(map(level_of, parents[start:stop]), default=0)
+    level = np.zeros(count, dtype=np.intp)
+    batched = np.zeros(count, dtype=bool)
+    batched[graph.input_indices] = True
+    level[made] = 1
+    # `parents` holds the inputs of the nodes kept, one after another; joined nodes and leaves
+    # have none, and a node of a variadic op may have none.
+    some = made[graph.widths[made] > 0]
+    firsts = graph.starts[some]
+    has_inputs = len(graph.input_indices) > 0
+    for _ in range(ROUNDS):
+        highest = np.maximum.reduceat(level[graph.parents], firsts) if len(some) else firsts
+        if has_inputs and len(some):
+            batched[some] = np.logical_or.reduceat(batched[graph.parents], firsts)
+        if np.array_equal(level[some], highest + 1):
+            return level, batched
+        level[some] = highest + 1
+    _levels_one_by_one(graph, made, level, batched)
     return level, batched
 
 
+def _levels_one_by_one(
+    graph: _Graph, todo: np.ndarray, level_array: np.ndarray, batched_array: np.ndarray
+) -> None:
+    level, batched = level_array.tolist(), batched_array.tolist()
+    level_of, batched_of = level.__getitem__, batched.__getitem__
+    parents = graph.parents.tolist()
+    starts = graph.starts[todo].tolist()
+    stops = (graph.starts[todo] + graph.widths[todo]).tolist()
+    for i, start, stop in zip(todo.tolist(), starts, stops):
+        inputs = parents[start:stop]
+        level[i] = 1 + max(map(level_of, inputs), default=0)
+        batched[i] = any(map(batched_of, inputs))
+    level_array[todo] = np.array(level)[todo]
+    batched_array[todo] = np.array(batched)[todo]
+
+
+def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, ... (length of them) of every segment, one after another."""
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(int(lengths.sum())) - np.repeat(offsets - starts, lengths)
+
+
 def _group(
-    graph: _Graph, level: list[int], batched: list[bool]
+    graph: _Graph, level: np.ndarray, is_batched: np.ndarray
 ) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
     """The kernels: (level, op code, member nodes, their inputs shaped (inputs, members)), by
     level, then by first member. A kernel's nodes share level, op, number of inputs and which
@@ -226,13 +256,12 @@ def _group(
     made = np.flatnonzero((graph.codes >= 0) & ~graph.joined)
     if not len(made):
         return []
-    levels = np.array(level, dtype=np.intp)[made]
+    levels = level[made]
     codes, widths = graph.codes[made], graph.widths[made]
     order = np.lexsort((made, widths, codes, levels))
     made, levels, codes, widths = made[order], levels[order], codes[order], widths[order]
     changes = (np.diff(levels) != 0) | (np.diff(codes) != 0) | (np.diff(widths) != 0)
     bounds = np.r_[0, np.flatnonzero(changes) + 1, len(made)]
-    is_batched = np.array(batched, dtype=bool)
     found = []
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         members = made[a:b]
