@@ -12,7 +12,7 @@
     optimizer.step()
 """
 
-from . import compiled, datasets, functional, init, optim, schedules
+from . import array_optim, compiled, datasets, functional, init, optim, schedules
 from .batchnorm import BatchNorm
 from .checkpoint import CheckpointError, LoadResult
 from .clip import clip_grad_norm_, clip_grad_value_
@@ -47,6 +47,7 @@ __all__ = [
     "Module",
     "Neuron",
     "StepLR",
+    "array_optim",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "clip_grad_norm_",

@@ -23,9 +23,11 @@ import numpy as np
 import autograd
 from autograd import Tape, Value
 
+from .array_optim import ArrayOptimizer
 from .batchnorm import BatchNorm
 from .dropout import Dropout
 from .functional import log_softmax
+from .optim import Optimizer
 
 REDUCTIONS = ("mean", "sum")
 
@@ -49,15 +51,36 @@ class CompiledLoss:
 
     def __call__(self, X: Any, y: Any = None) -> float:
         """The batch's loss (mean or sum over its samples); adds its gradient to ``.grad``."""
+        tape, batch = self._tape_and_batch(X, y)
+        return self._loss(tape.run(batch, reduction=self.reduction))
+
+    def compile(self, X: Any, y: Any = None) -> Tape:
+        """Record and compile the graph from the batch's first sample, without running it
+        (the first call does this otherwise); returns the tape."""
+        tape, _ = self._tape_and_batch(X, y)
+        return tape
+
+    def train_on_arrays(self, optimizer: Optimizer) -> ArrayTraining:
+        """Training steps with the parameters held in arrays: see :class:`ArrayTraining`."""
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"train_on_arrays takes an nn.optim optimizer, got {type(optimizer).__name__}"
+            )
+        return ArrayTraining(self, optimizer)
+
+    def _tape_and_batch(self, X: Any, y: Any) -> tuple[Tape, np.ndarray]:
         features = _features(X, self.n_inputs)
         targets = _targets(y, self.n_targets, len(features))
         batch = np.hstack([features, targets])
         _refuse_training_modes(self._frozen_modules)
         if self.tape is None:
             self.tape = self._trace(batch[0])
-        self.losses = self.tape.run(batch, reduction=self.reduction)
-        total = float(self.losses.sum())
-        return total / len(self.losses) if self.reduction == "mean" else total
+        return self.tape, batch
+
+    def _loss(self, losses: np.ndarray) -> float:
+        self.losses = losses
+        total = float(losses.sum())
+        return total / len(losses) if self.reduction == "mean" else total
 
     def _trace(self, sample: np.ndarray) -> Tape:
         x = [Value(v, label=f"x{i}") for i, v in enumerate(sample[:self.n_inputs])]
@@ -71,6 +94,71 @@ class CompiledLoss:
             )
         self._leaves = x + t  # the tape holds its inputs weakly: they live here
         return autograd.compile(loss, inputs=self._leaves)
+
+
+class ArrayTraining:
+    """Training steps on a compiled loss while the parameters live in arrays.
+
+        with loss_step.train_on_arrays(optimizer) as training:
+            for X_batch, y_batch in batches:
+                loss = training.step(X_batch, y_batch)   # zero_grad, replay, optimizer step
+        # leaving the block writes the parameters (.data, .grad) and the optimizer's state back
+
+    The same numbers as ``optimizer.zero_grad(); loss_step(X, y); optimizer.step()``, without
+    the Python work per parameter: the tape holds the parameters in one array
+    (``Tape.hold``) and the optimizer's own rule steps it whole (``nn.array_optim``).
+    Meanwhile the Values are not updated: call :meth:`write_back` before reading them (to
+    evaluate with another compiled model, to save a checkpoint). Calling ``optimizer.step()``
+    inside the block would step the stale Values.
+    """
+
+    def __init__(self, loss_step: CompiledLoss, optimizer: Optimizer) -> None:
+        self.loss_step = loss_step
+        self.optimizer = optimizer
+        self.held: Any = None
+        self.arrays: ArrayOptimizer | None = None
+        if loss_step.tape is not None:  # compiled already: hold now, not in the first step
+            self._hold(loss_step.tape)
+
+    def step(self, X: Any, y: Any = None) -> float:
+        """One training step on the batch; returns its loss before the update."""
+        tape, batch = self.loss_step._tape_and_batch(X, y)
+        if self.held is None:
+            self._hold(tape)
+        assert self.arrays is not None
+        self.arrays.zero_grad()
+        losses = tape.run(batch, reduction=self.loss_step.reduction, input_grads=False)
+        self.arrays.step()
+        return self.loss_step._loss(losses)
+
+    def write_back(self) -> None:
+        """Write the parameters' numbers and gradients to the Values, and the optimizer's
+        running state to the optimizer; training carries on in the arrays."""
+        if self.held is not None and self.arrays is not None:
+            self.held.write_back()
+            self.arrays.write_back()
+
+    def close(self) -> None:
+        """Write back and stop holding: the Values are the parameters again."""
+        if self.held is not None and self.arrays is not None:
+            self.arrays.write_back()
+            self.held.release()
+        self.held = self.arrays = None
+
+    def __enter__(self) -> ArrayTraining:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def _hold(self, tape: Tape) -> None:
+        held = tape.hold(extra=list(self.optimizer.params))
+        try:
+            self.arrays = ArrayOptimizer(self.optimizer, held.leaves, held.values, held.grads)
+        except BaseException:
+            held.release()
+            raise
+        self.held = held
 
 
 class CompiledModel:

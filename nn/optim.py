@@ -15,6 +15,27 @@ from typing import Any
 from autograd import Value
 
 
+# The update rules below take a parameter's float, or (nn.array_optim) a whole array of
+# parameters at once: the same arithmetic, with these two where floats and arrays differ.
+def _sqrt(x: Any) -> Any:
+    """√x, nan below 0 (where math.sqrt would raise), elementwise on an array."""
+    if isinstance(x, float):
+        return math.sqrt(x) if x >= 0.0 else math.nan
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(x)
+
+
+def _maximum(a: Any, b: Any) -> Any:
+    """max(a, b) as Python's max takes it (b only if b > a), elementwise on arrays."""
+    if isinstance(b, float):
+        return max(a, b)
+    import numpy as np
+
+    return np.where(b > a, b, a)
+
+
 def _check_number(name: str, value: object, owner: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number; got {type(value).__name__}")
@@ -204,9 +225,9 @@ class Adam(Optimizer):
         square = beta2 * square + (1 - beta2) * grad * grad
         state["exp_avg"], state["exp_avg_sq"] = mean, square
         if self.amsgrad:
-            square = max(state.get("max_exp_avg_sq", 0.0), square)
+            square = _maximum(state.get("max_exp_avg_sq", 0.0), square)
             state["max_exp_avg_sq"] = square
-        denominator = math.sqrt(square) / self._root_correction + self.eps
+        denominator = _sqrt(square) / self._root_correction + self.eps
         return value - self._step_size * mean / denominator
 
 
@@ -261,9 +282,9 @@ class RMSprop(Optimizer):
             variance = square - mean * mean
             # Rounding can push the centred moment a hair below 0: nan, as in PyTorch, where
             # math.sqrt would raise.
-            root = math.sqrt(variance) if variance >= 0 else math.nan
+            root = _sqrt(variance)
         else:
-            root = math.sqrt(square)
+            root = _sqrt(square)
         root = root + self.eps
         if self.momentum > 0:
             buffer = self.momentum * state.get("momentum_buffer", 0.0) + grad / root
@@ -302,4 +323,4 @@ class Adagrad(Optimizer):
             grad = grad + self.weight_decay * value
         total = state.get("sum", self.initial_accumulator_value) + grad * grad
         state["sum"] = total
-        return value - self._step_lr * grad / (math.sqrt(total) + self.eps)
+        return value - self._step_lr * grad / (_sqrt(total) + self.eps)

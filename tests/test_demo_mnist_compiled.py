@@ -37,7 +37,7 @@ def test_the_demo_trains_and_writes_its_summary(tmp_path, capsys):
     assert summary["parameters"] == 784 * 16 + 16 + 16 * 10 + 10
     assert (tmp_path / "mnist_compiled.png").is_file()
     assert summary["steps"] == 2 and len(summary["losses"]) == 2
-    assert summary["steps_per_second"] > 0 and summary["replay_ms_per_step"] > 0
+    assert summary["steps_per_second"] > 0 and summary["ms_per_step"] > 0
     assert all(np.isfinite(summary["losses"]))
 
 

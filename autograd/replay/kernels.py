@@ -27,6 +27,7 @@ class Run:
     shared: bool  # every node of the group reads the same parent at each of these positions
     index: np.ndarray  # the parents' slots: (positions,) if shared, else (positions, nodes)
     first: int | None  # index is first, first + 1, ... in order: read a slice, not a gather
+    inputs_only: bool = False  # every parent is an input of the batch (gradients optional)
     scatters: dict[tuple[int, int], Scatter] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,13 +89,17 @@ def backward(
     args: Any,
     stores: tuple[np.ndarray, np.ndarray],
     grads: tuple[np.ndarray, np.ndarray],
+    input_grads: bool = True,
 ) -> None:
-    """Add the group's contributions to its inputs' gradients (``grads``: unbatched, batched)."""
+    """Add the group's contributions to its inputs' gradients (``grads``: unbatched, batched);
+    without ``input_grads``, not to the batch's inputs."""
     rules = group.rules
     out = stores[group.batched][group.start:group.stop]
     upstream = grads[group.batched][group.start:group.stop]
     if not rules.variadic:
         for run, partial in zip(group.runs, rules.partials):
+            if run.inputs_only and not input_grads:
+                continue
             if callable(partial):
                 contribution = upstream * partial(*args, out)
             else:
@@ -110,7 +115,7 @@ def backward(
         stop = start + len(block)
         for run in group.runs:
             low, high = max(start, run.start), min(stop, run.stop)
-            if low >= high:
+            if low >= high or (run.inputs_only and not input_grads):
                 continue
             piece = block[low - start:high - start]
             keep_samples = run.batched or not group.batched

@@ -91,7 +91,7 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
         slots[members] = np.arange(start, sizes[store])
         rules = chain_rules(op) if op is ADD and width > 2 else array_rules(op)
         groups.append(Group(rules, level_of_group, store, start, sizes[store], width,
-                            _runs(parents, slots, is_batched, rules)))
+                            _runs(parents, slots, is_batched, rules, len(inputs))))
     # Read and written in creation order, which is mostly the order in memory: far fewer cache
     # misses than slot order over a model's 200,000 parameters.
     leaves = np.sort(read_first)
@@ -318,7 +318,8 @@ def _leaves_in_order_of_use(
 
 
 def _runs(
-    parents: np.ndarray, slots: np.ndarray, batched: np.ndarray, rules: ArrayRules
+    parents: np.ndarray, slots: np.ndarray, batched: np.ndarray, rules: ArrayRules,
+    input_count: int,
 ) -> list[Run]:
     """The group's input positions cut into runs read alike (one run per position for an op of
     fixed arity, whose rules take one array per input)."""
@@ -341,7 +342,9 @@ def _runs(
         first = None
         if np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
             first = int(flat[0])
-        runs.append(Run(start, position, bool(pos_batched[start]), shared, index, first))
+        in_batch = bool(pos_batched[start])
+        inputs_only = in_batch and int(flat.max()) < input_count  # the inputs take slots 0, 1..
+        runs.append(Run(start, position, in_batch, shared, index, first, inputs_only))
         start = position
     return runs
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from autograd.replay import kernels
 from autograd.replay.errors import LeafGoneError
+from autograd.replay.holding import HeldLeaves, checked_extra
 from autograd.replay.recording import Leaves, Recording, record
 from autograd.value import Value
 
@@ -63,6 +64,8 @@ class Tape:
         self._recording = recording
         self._single_output = single_output
         self.input_grads: np.ndarray | None = None
+        self._held: HeldLeaves | None = None
+        self._held_store: np.ndarray | None = None
 
     # ----- what was recorded ----------------------------------------------------------------
 
@@ -106,9 +109,11 @@ class Tape:
             return float(table[0]) if self._single_output else table[0].tolist()
         return table.copy()
 
-    def run(self, batch: Any = None, reduction: str = "sum") -> Any:
+    def run(self, batch: Any = None, reduction: str = "sum", input_grads: bool = True) -> Any:
         """Forward and backward: accumulates into the leaves' ``.grad`` and returns the output
-        (a float; with ``batch``, an array of one output per sample)."""
+        (a float; with ``batch``, an array of one output per sample). With a batch and
+        ``input_grads=False`` the inputs' gradients are not computed (``input_grads`` is None):
+        training needs only the parameters'."""
         if not self._single_output:
             raise ValueError(
                 f"run() differentiates one output and this tape has "
@@ -117,12 +122,54 @@ class Tape:
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
         columns, stores, saved, leaves = self._forward(batch)
-        grads = self._backward(columns, stores, saved)
+        want_inputs = input_grads or batch is None
+        grads = self._backward(columns, stores, saved, want_inputs)
         scale = 1.0 / columns if batch is not None and reduction == "mean" else 1.0
-        return self._write_back(batch is not None, stores, grads, leaves, scale)
+        return self._write_back(batch is not None, stores, grads, leaves, scale, want_inputs)
+
+    # ----- holding the leaves in arrays -----------------------------------------------------
+
+    def hold(self, extra: Sequence[Value] = ()) -> HeldLeaves:
+        """Hold the leaves this tape reads in arrays until ``release()`` (or the end of a
+        ``with`` block): runs then read ``held.values`` and add to ``held.grads`` instead of
+        every ``.data`` and ``.grad``, which a loop over many parameters spends most time on.
+
+            with tape.hold() as held:          # one array of the parameters' numbers
+                for batch in batches:
+                    held.grads[:] = 0.0
+                    tape.run(batch)
+                    held.values -= 0.1 * held.grads   # in place: the tape reads this array
+            # leaving the block writes .data and .grad back to the Values
+
+        ``extra``: leaves to hold in the same arrays, placed first, so that one array holds all
+        of an optimizer's parameters (those the tape reads anyway are not repeated). Returns
+        the :class:`HeldLeaves`.
+        """
+        if self._held is not None:
+            raise RuntimeError("this tape's leaves are already held: release() them first")
+        recording = self._recording
+        read, numbers = self._read(recording.read)
+        extra = checked_extra(extra, read)
+        read_count = len(read)
+        by_slot = [None] * read_count
+        for leaf, slot in zip(read, recording.read.slots.tolist()):
+            by_slot[slot] = leaf  # the leaves read take slots 0, 1, ... of the store
+        buffer = np.empty(len(extra) + recording.unbatched_size)
+        buffer[:len(extra)] = [leaf.data for leaf in extra]
+        store = buffer[len(extra):].reshape(-1, 1)
+        store[recording.read.slots, 0] = numbers
+        store[recording.owned.slots, 0] = recording.owned.values
+        held = HeldLeaves(self, extra + by_slot, buffer[:len(extra) + read_count])
+        self._held, self._held_store = held, store
+        return held
+
+    def _release(self, held: HeldLeaves) -> None:
+        if self._held is held:
+            self._held = self._held_store = None
 
     def _backward(
-        self, columns: int, stores: tuple[np.ndarray, np.ndarray], saved: list
+        self, columns: int, stores: tuple[np.ndarray, np.ndarray], saved: list,
+        input_grads: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Every node's gradient, in stores shaped like the values'."""
         grads = (np.zeros_like(stores[0]), np.zeros_like(stores[1]))
@@ -132,25 +179,31 @@ class Tape:
         grads[batched][slot] = 1.0 if batched else float(columns)
         with np.errstate(all="ignore"):
             for group, args in zip(reversed(self._recording.groups), reversed(saved)):
-                kernels.backward(group, args, stores, grads)
+                kernels.backward(group, args, stores, grads, input_grads)
         return grads
 
     def _write_back(
         self, batch: bool, stores: tuple[np.ndarray, np.ndarray],
         grads: tuple[np.ndarray, np.ndarray], leaves: tuple, scale: float,
+        want_inputs: bool = True,
     ) -> Any:
         """Add the gradients to the leaves' .grad (and update the output); return the output."""
         recording = self._recording
         read, owned_alive, inputs = leaves
-        _add_grads(read, grads[0][recording.read.slots, 0], scale)
+        if self._held is None:
+            _add_grads(read, grads[0][recording.read.slots, 0], scale)
+        else:  # the leaves read are slots 0, 1, ..., after the extra leaves in held.grads
+            held_grads = self._held.grads[len(self._held.grads) - len(recording.read.refs):]
+            leaf_grads = grads[0][:len(held_grads), 0]
+            held_grads += leaf_grads * scale if scale != 1.0 else leaf_grads
         owned_slots = recording.owned.slots[[i for _, i in owned_alive]]
         _add_grads([leaf for leaf, _ in owned_alive], grads[0][owned_slots, 0], scale)
-        input_grads = grads[1][:len(recording.inputs)].T.copy()
         batched, slot = recording.outputs[0]
         value = np.broadcast_to(stores[batched][slot], (stores[1].shape[1],)).copy()
         if batch:
-            self.input_grads = input_grads
+            self.input_grads = grads[1][:len(recording.inputs)].T.copy() if want_inputs else None
             return value
+        input_grads = grads[1][:len(recording.inputs)].T.copy()
         _add_grads(inputs, input_grads[0], 1.0)
         self.input_grads = None
         output = recording.output_refs[0]()
@@ -170,7 +223,9 @@ class Tape:
         """Fill both stores; returns the column count, the stores, each group's inputs (for
         backward) and the leaves read."""
         recording = self._recording
-        read, numbers = self._read(recording.read)
+        read: list[Value] = []
+        if self._held is None:
+            read, numbers = self._read(recording.read)
         owned_alive = [
             (leaf, i) for i, ref in enumerate(recording.owned.refs) if (leaf := ref()) is not None
         ]
@@ -181,9 +236,12 @@ class Tape:
         else:
             rows = _checked_batch(batch, len(recording.inputs))
         columns = rows.shape[0]
-        unbatched = np.empty((recording.unbatched_size, 1))
-        unbatched[recording.read.slots, 0] = numbers
-        unbatched[recording.owned.slots, 0] = recording.owned.values
+        if self._held_store is not None:
+            unbatched = self._held_store  # the leaves' slots are the held values
+        else:
+            unbatched = np.empty((recording.unbatched_size, 1))
+            unbatched[recording.read.slots, 0] = numbers
+            unbatched[recording.owned.slots, 0] = recording.owned.values
         batched = np.empty((recording.batched_size, columns))
         batched[:len(recording.inputs)] = rows.T
         with np.errstate(all="ignore"):
