@@ -34,6 +34,7 @@ class ArrayRules:
     forward: Callable[..., Any]
     partials: tuple[Any, ...]  # one per input (callable or constant); () for a variadic op
     all_partials: Callable[..., Any] | None  # a variadic op's partials, as blocks
+    chain: bool = False  # a chain of additions run as one node (chain_rules)
 
     @property
     def variadic(self) -> bool:
@@ -60,7 +61,7 @@ def chain_rules(op: Op) -> ArrayRules:
     every running total from the previous one, where ``np.add.reduce`` may add in pairs (another
     rounding). Every input's partial is 1, as through each ``+`` of the chain.
     """
-    return ArrayRules(op, _sum_left_to_right, (), _ones)
+    return ArrayRules(op, _sum_left_to_right, (), _ones, chain=True)
 
 
 def _sum_left_to_right(xs: Positions) -> np.ndarray:

@@ -24,6 +24,7 @@ from autograd.replay import kernels
 from autograd.replay.errors import LeafGoneError
 from autograd.replay.holding import HeldLeaves, checked_extra
 from autograd.replay.recording import Leaves, Recording, record
+from autograd.replay.source import tape_source
 from autograd.value import Value
 
 REDUCTIONS = ("sum", "mean")
@@ -94,6 +95,14 @@ class Tape:
             f"<Tape: {self.node_count:,} nodes, depth {self.depth}, {self.kernel_count} kernels, "
             f"{self.input_count} inputs>"
         )
+
+    def source(self) -> str:
+        """The replayed program, one NumPy-like line per kernel with its node count: what
+        compiling made of the graph (a chain of additions becomes one node, say)."""
+        return tape_source(self._recording)
+
+    def __str__(self) -> str:
+        return f"{self!r}\n{self.source()}"
 
     # ----- replay -------------------------------------------------------------------------
 
