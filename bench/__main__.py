@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
@@ -16,12 +17,14 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from autograd.files import write_atomically
-from bench import compiled, graphs
+from bench import compiled, graphs, mnist
+from bench.lecture import lecture_compile_seconds, lecture_compiled_step
 from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
 
 DEFAULT_JSON = os.path.join(os.path.dirname(__file__), "results", "latest.json")
@@ -33,26 +36,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="timed runs of each workload")
     parser.add_argument("--json", default=DEFAULT_JSON, help="where to write the results")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if args.quick else 7)
-    chain_length = 20_000 if args.quick else 1_000_000
+    if importlib.util.find_spec("micrograd") is None:
+        print(
+            "python -m bench times chainrule side by side with micrograd, which is not "
+            "installed.\nInstall the bench extra: pip install -e '.[bench]' (or pip install "
+            "micrograd==0.1.0), then run it again.",
+            file=sys.stderr,
+        )
+        return 2
+    repeats = args.repeats or (1 if args.quick else 7)
+    graph_samples = 10 if args.quick else 100  # samples in the micrograd-shaped moons graph
+    chain_length = 5_000 if args.quick else 1_000_000
 
-    results: dict[str, Any] = {"machine": machine(), "repeats": repeats}
-    workloads: list[tuple[str, Callable[[], Any]]] = [
-        ("moons_step", lambda: moons_step(repeats)),
-        ("throughput", lambda: throughput(repeats)),
-        ("memory", memory_per_node),
-        ("depth_and_width", lambda: depth_and_width(chain_length)),
-        ("digits_epoch", lambda: compiled.digits_epoch(repeats)),
-        ("compile_cost", lambda: compiled.compile_cost(repeats, include_large=not args.quick)),
+    results: dict[str, Any] = {"machine": machine(), "repeats": repeats, "quick": args.quick}
+    # Each section: (key in the results, what it measures, how). A new row of the table is a
+    # new entry here and a few lines in format_table.
+    sections: list[tuple[str, str, Callable[[], Any]]] = [
+        ("moons_step", "the moons step, every implementation",
+         lambda: moons_step(repeats, 2 if args.quick else STEPS_PER_BLOCK)),
+        ("throughput", "node throughput", lambda: throughput(repeats, graph_samples)),
+        ("memory", "memory per node", lambda: memory_per_node(graph_samples)),
+        ("depth_and_width", "depth and width", lambda: depth_and_width(chain_length)),
+        ("mnist_step", "an MNIST-size step, compiled on arrays vs NumPy",
+         lambda: mnist.mnist_step(repeats, args.quick)),
+        ("compiled", "compiled replay: digits epoch, cost of compiling",
+         lambda: {"digits_epoch": compiled.digits_epoch(repeats, args.quick),
+                  "compile_cost": compiled.compile_cost(repeats, include_large=not args.quick)}),
     ]
-    measured = {}
-    # Progress between workloads only (on standard error), never inside a timed run.
-    with tqdm(workloads, desc="benchmark", unit="workload", leave=False) as bar:
-        for name, run in bar:
-            bar.set_postfix_str(name)
-            measured[name] = run()
-    results.update({name: measured[name] for name, _ in workloads[:4]})
-    results["compiled"] = {name: measured[name] for name, _ in workloads[4:]}
+    seconds = {}
+    # Progress between sections only (on standard error), never inside a timed run.
+    with tqdm(sections, desc="benchmark", unit="section", leave=False) as bar:
+        for key, title, run in bar:
+            bar.set_postfix_str(title)
+            start = time.perf_counter()
+            results[key] = run()
+            seconds[key] = time.perf_counter() - start
+    print("measured in " + ", ".join(f"{key} {s:.1f} s" for key, s in seconds.items()) + "\n")
 
     print(format_table(results))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
@@ -107,24 +126,28 @@ def _timed_block(step: Callable[[], float], count: int) -> tuple[list[float], li
     return seconds, losses
 
 
-def moons_step(repeats: int) -> dict[str, Any]:
+def moons_step(repeats: int, steps_per_block: int = STEPS_PER_BLOCK) -> dict[str, Any]:
     xs, ys, model = make_problem()
     weights = layer_weights(model)
+    # Every implementation starts from the same weights; each row of the table is one entry.
     steps = {
         "chainrule": chainrule_step(xs, ys, model),
         "micrograd": micrograd_step(xs, ys, weights),
         "floor": floor_step(xs, ys, weights),
         "compiled": compiled.compiled_step(xs, ys),
         "compiled_batch": compiled.compiled_batch_step(xs, ys),
+        "lecture_compiled": lecture_compiled_step(xs, ys, weights),
     }
+    compile_times: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in steps}
     first_steps: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
         losses = {}
         for name, step in steps.items():
-            seconds, losses[name] = _timed_block(step, STEPS_PER_BLOCK)
+            seconds, losses[name] = _timed_block(step, steps_per_block)
             first_steps[name].append(seconds[0])
             times[name].append(statistics.fmean(seconds[1:]))
+        compile_times.append(lecture_compile_seconds(xs, ys, weights))
         reference = losses["floor"]
         for name, block in losses.items():
             # The same weights, data and updates: the losses agree to rounding, step by step.
@@ -140,19 +163,24 @@ def moons_step(repeats: int) -> dict[str, Any]:
         "times_the_floor": medians["chainrule"] / medians["floor"],
         "compiled_speedup_over_floor": medians["floor"] / medians["compiled"],
         "compiled_batch_speedup_over_floor": medians["floor"] / medians["compiled_batch"],
+        "lecture_compiled_speedup_over_floor": medians["floor"] / medians["lecture_compiled"],
+        "lecture_compile_seconds": statistics.median(compile_times),
+        "lecture_compile_in_floor_steps": statistics.median(compile_times) / medians["floor"],
         "final_loss": losses["chainrule"][-1],
+        "steps_per_block": steps_per_block,
     }
 
 
 # ----- 2. node throughput -----------------------------------------------------------------------
 
 
-def throughput(repeats: int) -> dict[str, Any]:
+def throughput(repeats: int, samples: int = 100) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for engine in ("chainrule", "micrograd"):
         build_rates, backward_rates = [], []
         for _ in range(repeats):
-            seconds, (root, nodes) = _timed(lambda e=engine: graphs.binary_moons_graph(e))
+            build = partial(graphs.binary_moons_graph, engine, samples=samples)
+            seconds, (root, nodes) = _timed(build)
             build_rates.append(nodes / seconds)
             seconds, _ = _timed(root.backward)
             backward_rates.append(nodes / seconds)
@@ -168,13 +196,13 @@ def throughput(repeats: int) -> dict[str, Any]:
 # ----- 3. memory --------------------------------------------------------------------------------
 
 
-def memory_per_node() -> dict[str, Any]:
+def memory_per_node(samples: int = 100) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for engine in ("chainrule", "micrograd"):
         gc.collect()
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
-        root, nodes = graphs.binary_moons_graph(engine)
+        root, nodes = graphs.binary_moons_graph(engine, samples=samples)
         root.backward()  # gradients are part of a graph's footprint
         used = tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
@@ -225,7 +253,7 @@ def format_table(r: dict[str, Any]) -> str:
         f"Python {r['machine']['python']}; medians of {r['repeats']} runs",
         "",
         "moons step (100 samples, MLP(2, [16, 16, 1]), hinge + L2, SGD): steps 2 to "
-        f"{STEPS_PER_BLOCK} of runs of consecutive steps, the garbage collector running as in "
+        f"{m['steps_per_block']} of runs of consecutive steps, the garbage collector running as in "
         "training",
         f"  chainrule   {s['chainrule'] * 1e3:9.1f} ms",
         f"  micrograd   {s['micrograd'] * 1e3:9.1f} ms   chainrule is "
@@ -270,13 +298,19 @@ def format_compiled(r: dict[str, Any]) -> list[str]:
     m, c = r["moons_step"], r["compiled"]
     s = m["seconds"]
     lines = ["compiled replay: the moons step (same weights and losses as above)"]
-    for name, title in (("compiled", "whole-step graph, tape.run()"),
-                        ("compiled_batch", "one sample's graph, batch of 100")):
+    for name, title in (("lecture_compiled", "lecture-style graph, tape.run()"),
+                        ("compiled", "nn graph (fused), tape.run()"),
+                        ("compiled_batch", "nn, one sample's graph, batch of 100")):
         lines.append(
             f"  {title:<34} {s[name] * 1e3:7.2f} ms   {s['floor'] / s[name]:5.1f}x faster than "
             f"the floor, {s['chainrule'] / s[name]:5.1f}x eager, "
             f"{s['micrograd'] / s[name]:6.0f}x micrograd"
         )
+    lines.append(
+        f"  compiling the lecture-style graph: {m['lecture_compile_seconds'] * 1e3:.0f} ms = "
+        f"{m['lecture_compile_in_floor_steps']:.1f} floor steps"
+    )
+    lines += ["", *mnist.format_rows(r["mnist_step"])]
     e = c["digits_epoch"]
     sizes = "-".join(map(str, e["sizes"]))
     lines += ["", f"compiled replay: a digits-shaped epoch ({e['samples']:,} samples, MLP {sizes}, "

@@ -77,18 +77,21 @@ def compiled_batch_step(xs, ys, seed: int = 0) -> Callable[[], float]:
 # ----- a digits-shaped epoch ----------------------------------------------------------------
 
 
-def digits_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray, nn.MLP]:
+def digits_problem(
+    seed: int = 0, samples: int = DIGITS_SAMPLES
+) -> tuple[np.ndarray, np.ndarray, nn.MLP]:
     """Random 8x8 "images" (pixels 0..16 as in the digits set) and labels; timing only."""
     rng = np.random.default_rng(seed)
-    X = rng.integers(0, 17, (DIGITS_SAMPLES, DIGITS_SIZES[0])) / 16.0
-    y = rng.integers(0, DIGITS_SIZES[-1], DIGITS_SAMPLES)
+    X = rng.integers(0, 17, (samples, DIGITS_SIZES[0])) / 16.0
+    y = rng.integers(0, DIGITS_SIZES[-1], samples)
     return X, y, nn.MLP(DIGITS_SIZES[0], list(DIGITS_SIZES[1:]), rng=seed)
 
 
-def digits_epoch(repeats: int) -> dict[str, Any]:
+def digits_epoch(repeats: int, quick: bool = False) -> dict[str, Any]:
     """Forward + backward over all 1,797 samples: compiled in one batch, compiled in batches of
     64, and eager (one graph per batch of 64, as a chainrule training loop builds it)."""
-    X, y, model = digits_problem()
+    samples = 256 if quick else DIGITS_SAMPLES
+    X, y, model = digits_problem(samples=samples)
     loss_step = nn.compile_loss(
         model, nn.compiled.soft_cross_entropy, DIGITS_SIZES[0], n_targets=DIGITS_SIZES[-1]
     )
@@ -100,13 +103,13 @@ def digits_epoch(repeats: int) -> dict[str, Any]:
     def batches() -> float:
         model.zero_grad()
         losses = [loss_step(X[i:i + DIGITS_BATCH], y[i:i + DIGITS_BATCH])
-                  for i in range(0, DIGITS_SAMPLES, DIGITS_BATCH)]
+                  for i in range(0, samples, DIGITS_BATCH)]
         return float(np.mean(losses))
 
     def eager() -> float:
         model.zero_grad()
         losses = []
-        for i in range(0, DIGITS_SAMPLES, DIGITS_BATCH):
+        for i in range(0, samples, DIGITS_BATCH):
             logits = [model(row) for row in X[i:i + DIGITS_BATCH]]
             loss = nn.cross_entropy(logits, [int(label) for label in y[i:i + DIGITS_BATCH]])
             loss.backward()
@@ -120,11 +123,11 @@ def digits_epoch(repeats: int) -> dict[str, Any]:
     for k in range(repeats):
         for name, run in runs.items():
             times[name].append(_seconds(run))
-        if k < 3:  # eager takes seconds an epoch: three runs give its median
+        if k < (1 if quick else 3):  # eager takes seconds an epoch: three runs give its median
             times["eager_batches_of_64"].append(_seconds(eager))
     medians = {name: statistics.median(t) for name, t in times.items()}
     return {
-        "samples": DIGITS_SAMPLES,
+        "samples": samples,
         "sizes": list(DIGITS_SIZES),
         "parameters": model.num_parameters(),
         "seconds_per_epoch": medians,
@@ -156,9 +159,10 @@ def compile_cost(repeats: int, include_large: bool) -> list[dict[str, Any]]:
     and the peak while compiling), and a replay against an eager backward of the same graph."""
     cases: list[tuple[str, Callable[[], tuple[Value, Any]]]] = [
         ("moons step, nn graph", _moons_graph),
-        ("moons step, micrograd-shaped graph", lambda: graphs.binary_moons_graph("chainrule")),
     ]
-    if include_large:
+    if include_large:  # (the lecture-style graph's compile is timed with the moons step too)
+        cases.append(("moons step, micrograd-shaped graph",
+                      lambda: graphs.binary_moons_graph("chainrule")))
         cases.append(("784-256-10 MLP, one sample", _mnist_sample_graph))
     rows = []
     for name, build in cases:

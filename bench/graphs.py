@@ -26,7 +26,7 @@ def count_nodes(root: Any) -> int:
     return len(seen)
 
 
-def binary_moons_graph(engine: str, seed: int = 0) -> tuple[Any, int]:
+def binary_moons_graph(engine: str, seed: int = 0, samples: int = 100) -> tuple[Any, int]:
     """micrograd's moons loss built from binary ops only (w*x and + per weight), on ``engine``.
 
     The same ~66,000 nodes on both engines, so nodes per second and bytes per node compare like
@@ -41,7 +41,7 @@ def binary_moons_graph(engine: str, seed: int = 0) -> tuple[Any, int]:
         for k in range(3)
     ]
     total_loss = 0.0
-    for _ in range(100):
+    for _ in range(samples):
         activations = [value(rng.uniform(-2, 2)), value(rng.uniform(-1, 1))]
         for k, layer in enumerate(layers):
             outputs = []

@@ -8,6 +8,8 @@ builds that graph from the same weights and data as the other implementations of
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Callable
 
 import autograd
@@ -65,3 +67,13 @@ def lecture_compiled_step(xs, ys, weights) -> Callable[[], float]:
     step.tape = tape  # type: ignore[attr-defined]
     step.layers = layers  # type: ignore[attr-defined]  # keeps the parameters alive
     return step
+
+
+def lecture_compile_seconds(xs, ys, weights) -> float:
+    """Seconds ``autograd.compile`` takes on the lecture-style graph (built beforehand)."""
+    layers = lecture_parameters(weights)
+    loss = lecture_loss(layers, xs, ys)
+    gc.collect()
+    start = time.perf_counter()
+    autograd.compile(loss)
+    return time.perf_counter() - start

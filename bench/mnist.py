@@ -8,7 +8,11 @@ so the benchmark can check that all three train alike.
 
 from __future__ import annotations
 
+import gc
+import statistics
+import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,12 +25,14 @@ BETAS = (0.9, 0.999)
 EPS = 1e-8
 
 
-def make_problem(batches: int, seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray], nn.MLP]:
+def make_problem(
+    batches: int, seed: int = 0, hidden: int = SIZES[1]
+) -> tuple[list[np.ndarray], list[np.ndarray], nn.MLP]:
     """Random "images" (pixels in [0, 1]) with labels, in batches, and the model all start from."""
     rng = np.random.default_rng(seed)
     X = [rng.random((BATCH, SIZES[0])) for _ in range(batches)]
     y = [rng.integers(0, SIZES[-1], BATCH) for _ in range(batches)]
-    return X, y, nn.MLP(SIZES[0], list(SIZES[1:]), init="he", rng=seed)
+    return X, y, nn.MLP(SIZES[0], [hidden, SIZES[-1]], init="he", rng=seed)
 
 
 def model_arrays(model: nn.MLP) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -124,3 +130,62 @@ def per_parameter_step(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> Callable:
         return loss
 
     return step
+
+
+def mnist_step(repeats: int, quick: bool = False) -> dict[str, Any]:
+    """Seconds per step of the three, interleaved, each on the same batches in the same order
+    from the same weights: their losses agree step by step. The per-parameter path takes a
+    few steps only (it is the slow one)."""
+    hidden = 32 if quick else SIZES[1]
+    rounds = max(3, 2 * repeats)
+    X, y, model = make_problem(rounds, hidden=hidden)
+    with_numpy = numpy_step(model)
+    with_arrays, close = arrays_step(model, X[0], y[0])
+    _, _, model_again = make_problem(rounds, hidden=hidden)
+    per_parameter = per_parameter_step(model_again, X[0], y[0])
+    steps = {"numpy": with_numpy, "compiled_arrays": with_arrays,
+             "compiled_per_parameter": per_parameter}
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    losses: dict[str, list[float]] = {name: [] for name in steps}
+    try:
+        for k in range(rounds):
+            for name, step in steps.items():
+                if name == "compiled_per_parameter" and k >= 3:
+                    continue
+                gc.collect()
+                start = time.perf_counter()
+                losses[name].append(step(X[k], y[k]))
+                times[name].append(time.perf_counter() - start)
+    finally:
+        close()
+    for name, sequence in losses.items():
+        for ours, reference in zip(sequence, losses["numpy"]):
+            assert abs(ours - reference) <= 1e-9 * abs(reference), (name, ours, reference)
+    # The first step of each pays for warming up caches and BLAS: the median of the rest.
+    medians = {name: statistics.median(t[1:]) for name, t in times.items()}
+    return {
+        "sizes": [SIZES[0], hidden, SIZES[-1]],
+        "batch": BATCH,
+        "parameters": model.num_parameters(),
+        "seconds_per_step": medians,
+        "arrays_times_numpy": medians["compiled_arrays"] / medians["numpy"],
+        "arrays_speedup_over_per_parameter": (
+            medians["compiled_per_parameter"] / medians["compiled_arrays"]
+        ),
+    }
+
+
+def format_rows(r: dict[str, Any]) -> list[str]:
+    s = r["seconds_per_step"]
+    sizes = "-".join(map(str, r["sizes"]))
+    lines = [f"a training step at MNIST size (MLP {sizes}, {r['parameters']:,} parameters, "
+             f"batch {r['batch']}, cross-entropy, Adam; same losses step by step)"]
+    for name, title in (("numpy", "hand-written NumPy (matrices)"),
+                        ("compiled_arrays", "compiled, parameters held in arrays"),
+                        ("compiled_per_parameter", "compiled, nn.optim one Value at a time")):
+        lines.append(f"  {title:<40} {s[name] * 1e3:8.2f} ms   {1 / s[name]:7.1f} steps/s")
+    lines.append(
+        f"  on arrays: {r['arrays_times_numpy']:.2f}x NumPy's time, "
+        f"{r['arrays_speedup_over_per_parameter']:.1f}x faster than one Value at a time"
+    )
+    return lines

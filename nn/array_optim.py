@@ -45,8 +45,11 @@ class ArrayOptimizer:
         self.state = self._state_from_optimizer()
 
     def zero_grad(self) -> None:
-        """Set every gradient to 0."""
-        self.grads[...] = 0.0
+        """Set the gradient of every parameter of the optimizer to 0 (as its zero_grad)."""
+        if self._stepped is None:
+            self.grads[...] = 0.0
+        else:
+            self.grads[self._stepped] = 0.0
 
     def step(self) -> None:
         """One step of the optimizer's rule on every parameter."""
