@@ -29,3 +29,12 @@ def test_the_examples_run_top_to_bottom():
     x = names["autograd"].Value(2.0)
     names["autograd"].compile(hardtanh(x) * names["softsign"](x)).run()
     assert x.grad == 1.0 * (1 / (1 + 2.0) ** 2)  # hardtanh'(2) = 0, so only softsign's term
+
+
+def test_the_printed_tape_is_what_print_shows():
+    text = DOC.read_text(encoding="utf-8")
+    code = re.search(r"## Code written the lecture's way.*?```python\n(.*?)```", text, re.DOTALL)
+    shown = re.search(r"```text\n(<Tape.*?)```", text, re.DOTALL)
+    names: dict = {"autograd": __import__("autograd")}
+    exec(code.group(1).replace("print(tape)", ""), names)
+    assert str(names["tape"]) + "\n" == shown.group(1)
