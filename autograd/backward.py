@@ -47,18 +47,21 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     """Add d(root)/d(node) * grad to ``.grad`` of every node in the graph under ``root``.
 
     Also ``root.backward()``. Gradients accumulate, as in PyTorch: calling ``backward()`` twice
-    doubles them. Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
+    doubles them; a ``.grad`` of None (PyTorch's ``zero_grad(set_to_none=True)``) counts as 0.
+    Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
     ``create_graph=True`` the gradients are Values that can be differentiated again.
     """
     with _one_pass_at_a_time:
         nodes = _run(root, grad, create_graph)
         if create_graph:
             for node in nodes:
-                node.grad = _accumulate(node.grad, node._acc)
+                total = node.grad
+                node.grad = node._acc if total is None else _accumulate(total, node._acc)
                 node._acc = None
         else:
             for node in nodes:
-                node.grad += node._acc
+                total = node.grad
+                node.grad = node._acc if total is None else total + node._acc
                 node._acc = None
 
 

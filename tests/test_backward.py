@@ -379,3 +379,14 @@ def test_backward_that_fails_leaves_the_graph_usable():
         y.backward()
     y.backward()
     assert x.grad == 3.0
+
+
+def test_a_grad_of_none_counts_as_zero():
+    # PyTorch's zero_grad(set_to_none=True) leaves None; the next backward starts from it.
+    x = Value(3.0)
+    x.grad = None
+    (x * x).backward()
+    assert x.grad == 6.0
+    x.grad = None
+    (x * x).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 6.0
