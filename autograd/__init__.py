@@ -12,12 +12,21 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 and ``explain(y, wrt=x)``.
 """
 
+from autograd import functional
 from autograd import notebook as _notebook  # noqa: F401 - gives Step and BackwardWalk HTML
 from autograd.backward import grad, topological_order
 from autograd.check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.draw import draw_dot, render
 from autograd.explorer import explore
-from autograd.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from autograd.grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from autograd.hooks import RemovableHandle
 from autograd.op import Op, define_op, define_variadic_op
 from autograd.ops import (
     cos,
@@ -56,6 +65,7 @@ __all__ = [
     "GradcheckError",
     "LeafGoneError",
     "Op",
+    "RemovableHandle",
     "Value",
     "cos",
     "define_op",
@@ -67,9 +77,11 @@ __all__ = [
     "exp",
     "explain",
     "explore",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
     "is_grad_enabled",
     "leaky_relu",
     "linear",
@@ -78,6 +90,7 @@ __all__ = [
     "numerical_grad",
     "relu",
     "render",
+    "set_grad_enabled",
     "sigmoid",
     "sin",
     "softplus",

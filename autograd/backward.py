@@ -7,13 +7,14 @@ gradient arriving at the node into contributions to its inputs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from operator import attrgetter
 from typing import Any
 
 from autograd.anomaly import propagate_checking
 from autograd.grad_mode import grad_mode
+from autograd.hooks import any_hooks, run_hooks
 from autograd.value import Value
 
 _creation_order = attrgetter("_order")
@@ -43,16 +44,25 @@ def topological_order(*roots: Value) -> list[Value]:
 _one_pass_at_a_time = threading.RLock()
 
 
-def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
-    """Add d(root)/d(node) * grad to ``.grad`` of every node in the graph under ``root``.
+def backward(
+    root: Value,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    *,
+    grad: Any = None,
+) -> None:
+    """Add d(root)/d(node) * gradient to ``.grad`` of every node in the graph under ``root``.
 
-    Also ``root.backward()``. Gradients accumulate, as in PyTorch: calling ``backward()`` twice
-    doubles them; a ``.grad`` of None (PyTorch's ``zero_grad(set_to_none=True)``) counts as 0.
-    Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
+    Also ``root.backward()``; ``gradient`` defaults to 1.0 (``grad=`` is its older name).
+    Gradients accumulate, as in PyTorch: calling ``backward()`` twice doubles them; a ``.grad``
+    of None counts as 0. Reset with ``zero_grad()`` (nn) or by setting ``.grad = 0.0``. With
     ``create_graph=True`` the gradients are Values that can be differentiated again.
+    ``retain_graph`` is accepted for PyTorch's sake: graphs are always kept.
     """
+    gradient = _one_name(gradient, grad, "gradient", "grad")
     with _one_pass_at_a_time:
-        nodes = _run(root, grad, create_graph)
+        nodes = _run((root,), (gradient,), create_graph)
         if create_graph:
             for node in nodes:
                 total = node.grad
@@ -66,48 +76,116 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
 
 
 def grad(
-    output: Value,
+    outputs: Value | Sequence[Value],
     inputs: Value | Sequence[Value],
-    grad_output: Any = 1.0,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
     create_graph: bool = False,
+    *,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+    grad_output: Any = None,
 ) -> tuple[Any, ...]:
-    """The gradients of ``output`` with respect to ``inputs``, leaving every ``.grad`` alone.
+    """The gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` alone.
 
         dx, dy = grad(x * y + x, [x, y])
         d2x, = grad(dx, [x])          # with create_graph=True on the first call
 
-    With ``create_graph=True`` the gradients are Values, built from the graph, so they can be
-    differentiated again. An input the output does not depend on gets 0.
+    Several outputs are summed, each weighted by its entry of ``grad_outputs`` (default 1.0;
+    ``grad_output=`` is the older name for one output's weight). With ``create_graph=True`` the
+    gradients are Values, built from the graph, so they can be differentiated again. An input
+    the outputs do not depend on is an error, unless ``allow_unused=True`` (its gradient is then
+    None) or ``materialize_grads=True`` (then 0.0). ``retain_graph`` is accepted and ignored.
     """
-    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
-    for i, value in enumerate(inputs):
-        _check_value(value, f"inputs[{i}]")
+    outputs = _as_values(outputs, "output")
+    inputs = _as_values(inputs, "inputs")
+    grad_outputs = _one_name(grad_outputs, grad_output, "grad_outputs", "grad_output")
+    weights = _output_weights(grad_outputs, len(outputs))
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad(): materialize_grads=True needs allow_unused to be True or None")
     with _one_pass_at_a_time:
-        nodes = _run(output, grad_output, create_graph)
-        grads = tuple(0.0 if value._acc is None else value._acc for value in inputs)
+        nodes = _run(tuple(outputs), weights, create_graph)
+        grads = [value._acc for value in inputs]
         for node in nodes:
             node._acc = None
+    for i, g in enumerate(grads):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad(): inputs[{i}] ({inputs[i]!r}) is not in the graph of the outputs, "
+                    "so it has no gradient; pass allow_unused=True to get None for it, or "
+                    "materialize_grads=True to get 0.0"
+                )
+            grads[i] = 0.0 if materialize_grads else None
     if create_graph:
-        grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
-    return grads
+        grads = [g if g is None or isinstance(g, Value) else Value(g) for g in grads]
+    return tuple(grads)
 
 
-def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
-    """Propagate ``grad`` from ``root``; leaves each node's total in ``node._acc``."""
-    _check_value(root, "the output")
-    grad = _upstream(grad)
-    if root._acc is not None:
+def _one_name(value: Any, old_value: Any, name: str, old_name: str) -> Any:
+    """The argument given under its PyTorch name or its older chainrule name (not both)."""
+    if old_value is None:
+        return value
+    if value is not None:
+        raise TypeError(f"give {name}= or its older name {old_name}=, not both")
+    return old_value
+
+
+def _as_values(values: Value | Sequence[Value], what: str) -> list[Value]:
+    if isinstance(values, Value):
+        return [values]
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(
+            f"the {what} must be a Value or a list of Values, got {type(values).__name__}"
+        )
+    for i, value in enumerate(values):
+        _check_value(value, f"{what}[{i}]")
+    return list(values)
+
+
+def _output_weights(grad_outputs: Any, count: int) -> tuple[Any, ...]:
+    """One upstream gradient per output: None means 1.0, as PyTorch does for scalars."""
+    if grad_outputs is None:
+        return (None,) * count
+    if isinstance(grad_outputs, (list, tuple)):
+        if len(grad_outputs) != count:
+            raise ValueError(
+                f"grad(): {len(grad_outputs)} grad_outputs for {count} outputs; give one each"
+            )
+        return tuple(grad_outputs)
+    if count != 1:
+        raise TypeError(
+            f"grad(): {count} outputs need a list of {count} grad_outputs, got one "
+            f"{type(grad_outputs).__name__}"
+        )
+    return (grad_outputs,)
+
+
+def _run(roots: tuple[Value, ...], grads: tuple[Any, ...], create_graph: bool) -> list[Value]:
+    """Propagate ``grads[i]`` from ``roots[i]``; leaves each node's total in ``node._acc``."""
+    for i, root in enumerate(roots):
+        _check_value(root, "the output" if len(roots) == 1 else f"outputs[{i}]")
+    grads = tuple(_upstream(g, create_graph) for g in grads)
+    if any(root._acc is not None for root in roots):
         # Refused before the try below: its clean-up would wipe the running pass's accumulators.
         raise RuntimeError(
             "a backward pass is already running through this graph: an op's rule started "
             "another pass through it; run one at a time"
         )
-    nodes = [root]
-    node = root
+    nodes = list(dict.fromkeys(roots))
+    node = roots[0]
     try:
         _collect(nodes)
-        root._acc = grad
-        if create_graph:
+        for root, seed in zip(roots, grads):
+            root._acc = _accumulate(root._acc, seed)
+        if any_hooks():
+            step = _step_for(create_graph)
+            for node in nodes:
+                run_hooks(node, create_graph)
+                step((node,))
+        elif create_graph:
             _propagate_building_graph(nodes)
         elif grad_mode.anomaly:
             propagate_checking(nodes)
@@ -126,15 +204,34 @@ def _run(root: Value, grad: Any, create_graph: bool) -> list[Value]:
     return nodes
 
 
+def _step_for(create_graph: bool) -> Callable[[Iterable[Value]], None]:
+    """The propagation for this pass, applied node by node when hooks must run in between."""
+    if create_graph:
+        return _propagate_building_graph
+    if grad_mode.anomaly:
+        return propagate_checking
+    return _propagate_floats
+
+
+def _propagate_floats(nodes: Iterable[Value]) -> None:
+    for node in nodes:
+        rule = node.rule
+        if rule is not None:
+            rule.backprop(node, node._acc)
+
+
 def _clear_accumulators(nodes: list[Value]) -> None:
     for node in nodes:
         node._acc = None
 
 
-def _upstream(grad: Any) -> Any:
-    """The gradient backward starts from: a real number (as a float), or a Value."""
+def _upstream(grad: Any, create_graph: bool) -> Any:
+    """The gradient backward starts from, as a float (None is 1.0); a Value stays one only when
+    the pass builds a graph (then the gradients depend on it too, as in PyTorch)."""
+    if grad is None:
+        return 1.0
     if isinstance(grad, Value):
-        return grad
+        return grad if create_graph else grad.data
     if isinstance(grad, Real) and not isinstance(grad, bool):
         return float(grad)
     raise TypeError(
@@ -157,9 +254,9 @@ def _explain_type_error(node: Value, error: TypeError) -> None:
 
 
 def _collect(nodes: list[Value]) -> None:
-    """Extend ``[root]`` to every node under it, outputs first; mark each with ``_acc = 0.0``."""
-    root = nodes[0]
-    root._acc = 0.0
+    """Extend the roots to every node under them, outputs first; mark each with ``_acc = 0.0``."""
+    for root in nodes:
+        root._acc = 0.0
     for node in nodes:
         for parent in node.parents:
             if parent._acc is None:

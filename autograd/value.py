@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
@@ -70,9 +70,17 @@ class Value:
         """micrograd's name for :attr:`parents` (a tuple here, so the operand order is kept)."""
         return self.parents
 
+    @property
     def is_leaf(self) -> bool:
-        """True for a value no operation produced: an input, a parameter or a constant."""
+        """True for a value no operation produced: an input, a parameter or a constant.
+
+        A property, as PyTorch's ``Tensor.is_leaf``: write ``v.is_leaf``, not ``v.is_leaf()``.
+        """
         return self.rule is None
+
+    def item(self) -> float:
+        """The number as a Python float (PyTorch's ``Tensor.item()``; the same as ``.data``)."""
+        return self.data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -101,8 +109,9 @@ class Value:
     # ----- operators and functions --------------------------------------------------------
     # Each is attached to Value where its op is declared, in autograd/ops.py (+, -, *, /, **,
     # neg, abs, exp, ... : the op's own apply, so building a node costs no extra call);
-    # backward() and graph() come from autograd/backward.py, backward_steps() from
-    # autograd/steps. Their signatures, for readers and type checkers:
+    # backward() and graph() come from autograd/backward.py, register_hook() from
+    # autograd/hooks.py, backward_steps() from autograd/steps. Their signatures, for readers
+    # and type checkers:
     if TYPE_CHECKING:
 
         def __add__(self, other: Operand) -> Value: ...
@@ -127,7 +136,15 @@ class Value:
         def sin(self) -> Value: ...
         def cos(self) -> Value: ...
         def sqrt(self) -> Value: ...  # nan below 0
-        def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None: ...
+        def backward(
+            self,
+            gradient: Any = None,
+            retain_graph: bool | None = None,
+            create_graph: bool = False,
+            *,
+            grad: Any = None,
+        ) -> None: ...
+        def register_hook(self, hook: Callable[[Any], Any]) -> Any: ...  # a RemovableHandle
         def graph(self) -> list[Value]: ...
         def backward_steps(self, grad: float = 1.0) -> Iterator[Any]: ...  # a BackwardWalk
 

@@ -49,9 +49,31 @@ def test_grad_returns_gradients_and_leaves_dot_grad_alone():
     assert math.isclose(dx_only, 2 * dx)
 
 
-def test_grad_of_an_unused_input_is_zero():
+def test_grad_of_an_unused_input_is_an_error_unless_allowed():
+    # PyTorch's rule: a silent 0 would hide a graph that was cut by mistake.
     x, unused = Value(1.0), Value(5.0)
-    assert grad(x * 2, [unused]) == (0.0,)
+    with pytest.raises(RuntimeError, match=r"inputs\[1\].*not in the graph.*allow_unused=True"):
+        grad(x * 2, [x, unused])
+    assert grad(x * 2, [x, unused], allow_unused=True) == (2.0, None)
+    assert grad(x * 2, [x, unused], materialize_grads=True) == (2.0, 0.0)
+    (zero,) = grad(x * 2, [unused], create_graph=True, materialize_grads=True)
+    assert isinstance(zero, Value) and zero.data == 0.0
+    with pytest.raises(ValueError, match="materialize_grads=True needs allow_unused"):
+        grad(x * 2, [unused], allow_unused=False, materialize_grads=True)
+
+
+def test_grad_of_several_outputs_weighs_each():
+    x, y = Value(2.0), Value(3.0)
+    a, b = x * y, x + y
+    assert grad([a, b], [x, y]) == (4.0, 3.0)
+    assert grad([a, b], [x, y], grad_outputs=[2.0, -1.0]) == (5.0, 3.0)
+    assert grad([a, a], [x]) == (6.0,)  # the same output twice counts twice
+    # One output inside the other's graph: its own seed and what flows back through the other.
+    assert grad([a, a * a], [x], [1.0, 1.0]) == (3.0 + 2 * 6.0 * 3.0,)
+    with pytest.raises(ValueError, match="3 grad_outputs for 2 outputs"):
+        grad([a, b], [x], [1.0, 1.0, 1.0])
+    with pytest.raises(TypeError, match="2 outputs need a list of 2 grad_outputs"):
+        grad([a, b], [x], 2.0)
 
 
 def test_higher_derivatives_through_create_graph():
@@ -92,7 +114,7 @@ def test_constant_gradient_with_create_graph_is_a_value():
     x = Value(1.0)
     (d,) = grad(x * 2 + 1, [x], create_graph=True)
     assert isinstance(d, Value) and d.data == 2.0
-    assert grad(d, [x]) == (0.0,)
+    assert grad(d, [x], materialize_grads=True) == (0.0,)
 
 
 def test_no_grad_makes_leaves_as_context_and_decorator():

@@ -99,11 +99,11 @@ def gradcheck(
 
     leaves, outputs = _graph_of(f, point, labels, name, what)
     wrt = [f"{i} {leaf.label}" for i, leaf in enumerate(leaves)]
-    analytical = [grad(output, leaves) for output in outputs]
+    analytical = [_gradients(output, leaves) for output in outputs]
 
     repeated_leaves, repeated_outputs = _graph_of(f, point, labels, name, what)
     _check_same_outputs(outputs, repeated_outputs, what, name)
-    repeated = [grad(output, repeated_leaves) for output in repeated_outputs]
+    repeated = [_gradients(output, repeated_leaves) for output in repeated_outputs]
     _check_repeatable(analytical, repeated, wrt, "input", what)
 
     def values_at(at: list[float]) -> list[float]:
@@ -153,22 +153,22 @@ def gradgradcheck(
     leaves, outputs = _graph_of(f, point, labels, name, what)
     n = len(leaves)
     pairs = [f"{i} {leaves[i].label}, {j} {leaves[j].label}" for i in range(n) for j in range(n)]
-    firsts = [grad(output, leaves, create_graph=True) for output in outputs]
+    firsts = [_gradients(output, leaves, create_graph=True) for output in outputs]
     _check_first_derivatives_agree(outputs, leaves, firsts, what, eps, atol, rtol)
-    analytical = [_flat(grad(g, leaves) for g in first) for first in firsts]
+    analytical = [_flat(_gradients(g, leaves) for g in first) for first in firsts]
 
     repeated_leaves, repeated_outputs = _graph_of(f, point, labels, name, what)
     _check_same_outputs(outputs, repeated_outputs, what, name)
     repeated = []
     for output in repeated_outputs:
-        first = grad(output, repeated_leaves, create_graph=True)
-        repeated.append(_flat(grad(g, repeated_leaves) for g in first))
+        first = _gradients(output, repeated_leaves, create_graph=True)
+        repeated.append(_flat(_gradients(g, repeated_leaves) for g in first))
     _check_repeatable(analytical, repeated, pairs, "inputs", what)
 
     def first_derivatives_at(at: list[float]) -> list[float]:
         at_leaves = _leaves(at, labels)
         at_outputs = _outputs(f(*at_leaves), name, at, allow_numbers=False)
-        return _flat(grad(output, at_leaves) for output in at_outputs)
+        return _flat(_gradients(output, at_leaves) for output in at_outputs)
 
     differences = _central_differences(first_derivatives_at, point, eps)
     several = len(outputs) > 1
@@ -388,7 +388,7 @@ def _check_first_derivatives_agree(
     rows = [
         (k if several else None, f"{i} {leaves[i].label}", built.data, plain)
         for k, (output, first) in enumerate(zip(outputs, firsts))
-        for i, (built, plain) in enumerate(zip(first, grad(output, leaves)))
+        for i, (built, plain) in enumerate(zip(first, _gradients(output, leaves)))
     ]
     if any(differ(built, plain) for *_, built, plain in rows):
         table = paired_table(rows, "input", ("create_graph=True", "plain backward"), differ)
@@ -433,3 +433,8 @@ def _describe(f: Function) -> str:
 
 def _point_text(point: list[float]) -> str:
     return "(" + ", ".join(f"{x:.10g}" for x in point) + ")"
+
+
+def _gradients(output: Value, leaves: list[Value], create_graph: bool = False) -> tuple[Any, ...]:
+    """grad(), with 0 for a leaf the output does not depend on (a zero derivative is checked)."""
+    return grad(output, leaves, create_graph=create_graph, materialize_grads=True)
