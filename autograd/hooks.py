@@ -2,8 +2,8 @@
 
 A hook sees (as a Value) the gradient a backward pass (``backward`` or ``grad``) has summed at
 the node, before it flows on to the node's inputs (or, at a leaf, into ``.grad``); if it returns
-something other than None, that replaces the gradient. Hooks live in a table beside the nodes, not on them, so
-a pass with no hook anywhere pays one check.
+something other than None, that replaces the gradient. Hooks live in a table beside the nodes,
+not on them, so a pass with no hook anywhere pays one check.
 """
 
 from __future__ import annotations
