@@ -12,6 +12,8 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 and ``explain(y, wrt=x)``.
 """
 
+__version__ = "0.1.0"
+
 from autograd import functional
 from autograd import notebook as _notebook  # noqa: F401 - gives Step and BackwardWalk HTML
 from autograd.backward import grad, topological_order

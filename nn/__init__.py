@@ -12,8 +12,12 @@
     optimizer.step()
 """
 
-from . import array_optim, compiled, datasets, functional, init, optim, schedules
+from autograd import __version__
+
+from . import array_optim, compiled, datasets, functional, init, optim, schedules, utils
+from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .batchnorm import BatchNorm
+from .bridge import from_torch, to_torch
 from .checkpoint import CheckpointError, LoadResult
 from .clip import clip_grad_norm_, clip_grad_value_
 from .compiled import compile_loss, compile_model
@@ -31,23 +35,40 @@ from .functional import (
     softmax,
 )
 from .layers import MLP, Layer, Neuron
+from .linear import Linear, Sequential
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module
 from .random import default_generator, manual_seed
-from .schedules import CosineAnnealingLR, LinearLR, StepLR
+from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, StepLR
 
 __all__ = [
-    "MLP",
+    "__version__",
+    "array_optim",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "BatchNorm",
     "CheckpointError",
     "CosineAnnealingLR",
+    "CrossEntropyLoss",
     "Dropout",
+    "ExponentialLR",
+    "Identity",
+    "L1Loss",
     "Layer",
+    "LeakyReLU",
+    "Linear",
     "LinearLR",
     "LoadResult",
+    "MLP",
+    "MSELoss",
     "Module",
     "Neuron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softplus",
     "StepLR",
-    "array_optim",
+    "Tanh",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "clip_grad_norm_",
@@ -58,6 +79,7 @@ __all__ = [
     "cross_entropy",
     "datasets",
     "default_generator",
+    "from_torch",
     "functional",
     "hinge_loss",
     "init",
@@ -70,4 +92,6 @@ __all__ = [
     "optim",
     "schedules",
     "softmax",
+    "to_torch",
+    "utils",
 ]

@@ -10,13 +10,14 @@ from autograd import Value
 
 
 def _as_params(params: Value | Iterable[Value], who: str) -> list[Value]:
+    """The parameters that have a gradient (a `.grad` of None is left out, as in PyTorch)."""
     if isinstance(params, Value):
-        return [params]
+        params = [params]
     if not isinstance(params, Iterable):
         raise TypeError(
             f"{who} takes parameters (such as model.parameters()); got {type(params).__name__}"
         )
-    return list(params)
+    return [p for p in params if p.grad is not None]
 
 
 def _check_limit(name: str, value: object, who: str) -> float:

@@ -2,13 +2,15 @@
 
 Predictions are a Value (one sample) or a list of Values (one per sample; a list of lists for
 several outputs per sample), targets plain numbers in the same shape. `reduction` is "mean"
-(default) or "sum". Plain numbers work wherever Values do.
+(default), "sum" or "none" (one loss per element, in the predictions' shape). Plain numbers
+work wherever Values do.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from autograd import Value
 from .module import Module
 
 Scalar = Value | float
-REDUCTIONS = ("mean", "sum")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 def _data(x: Scalar) -> float:
@@ -30,14 +32,28 @@ def _total(terms: Sequence[Scalar]) -> Scalar:
     return autograd.sum_values(terms)
 
 
-def _reduce(terms: list[Scalar], reduction: str) -> Scalar:
+def _reduce(terms: list[Scalar], reduction: str, like: object) -> Any:
+    """The mean or sum of `terms`, or (reduction "none") the terms in the shape of `like`."""
+    if reduction == "none":
+        return _shaped_like(terms, like)
     total = _total(terms)
     return total / len(terms) if reduction == "mean" else total
 
 
+def _shaped_like(terms: list[Scalar], like: object) -> Any:
+    """`terms` (one per element, in order) nested as `like` is: one, a list, a list of lists."""
+    if not _is_sequence(like):
+        return terms[0]
+    remaining = iter(terms)
+    return [
+        [next(remaining) for _ in item] if _is_sequence(item) else next(remaining)
+        for item in like
+    ]
+
+
 def _check_reduction(reduction: str, who: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be 'mean' or 'sum'; got {reduction!r}")
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
 
 
 def _is_sequence(x: object) -> bool:
@@ -82,13 +98,13 @@ def mse_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
     for p, t in _pairs(pred, target, "mse_loss"):
         error = p - t
         terms.append(error * error)
-    return _reduce(terms, reduction)
+    return _reduce(terms, reduction, pred)
 
 
 def l1_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
     """Mean (or sum) of absolute errors |pred - target|."""
     _check_reduction(reduction, "l1_loss")
-    return _reduce([abs(p - t) for p, t in _pairs(pred, target, "l1_loss")], reduction)
+    return _reduce([abs(p - t) for p, t in _pairs(pred, target, "l1_loss")], reduction, pred)
 
 
 def _clamped_log(x: Scalar) -> Scalar:
@@ -144,7 +160,7 @@ def binary_cross_entropy(prob: object, target: object, reduction: str = "mean") 
                 f"binary_cross_entropy: probabilities must be in [0, 1]; element {i} is "
                 f"{_data(p)} (pass raw scores to binary_cross_entropy_with_logits instead)"
             )
-    return _reduce([_bce_term(p, t) for p, t in pairs], reduction)
+    return _reduce([_bce_term(p, t) for p, t in pairs], reduction, prob)
 
 
 def _bce_with_logits_term(x: Scalar, t: Scalar) -> Scalar:
@@ -159,7 +175,7 @@ def binary_cross_entropy_with_logits(
     """Binary cross-entropy of sigmoid(logit) against targets in [0, 1], computed stably."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     pairs = _pairs(logit, target, "binary_cross_entropy_with_logits")
-    return _reduce([_bce_with_logits_term(x, t) for x, t in pairs], reduction)
+    return _reduce([_bce_with_logits_term(x, t) for x, t in pairs], reduction, logit)
 
 
 def _check_logits(logits: object, who: str) -> list[Scalar]:
@@ -217,15 +233,17 @@ def cross_entropy(logits: object, target: object, reduction: str = "mean") -> Sc
                 f"{who}: {len(logits)} samples of logits but {len(target)} class indices"
             )
         samples = list(zip(logits, target, strict=True))
+        like: object = list(target)  # one loss per sample
     else:
         samples = [(logits, target)]
+        like = None
     terms = []
     for sample_logits, index in samples:
         sample_logits = _check_logits(sample_logits, who)
         index = _check_class(index, len(sample_logits), who)
         shifted, log_sum = _shifted_log_sum_exp(sample_logits)
         terms.append(log_sum - shifted[index])
-    return _reduce(terms, reduction)
+    return _reduce(terms, reduction, like)
 
 
 def hinge_loss(
@@ -241,7 +259,7 @@ def hinge_loss(
                 f"hinge_loss: targets must be -1 or +1; element {i} is {_data(t)} "
                 f"(turn 0/1 labels into -1/+1 with 2*y - 1)"
             )
-    return _reduce([autograd.relu(margin - t * s) for s, t in pairs], reduction)
+    return _reduce([autograd.relu(margin - t * s) for s, t in pairs], reduction, score)
 
 
 def _parameter_list(params: Module | Iterable[Value]) -> list[Value]:

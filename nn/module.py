@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
 
 from autograd import Value
 
@@ -62,6 +65,26 @@ class Module:
             stack.extend(reversed(children))
         return found
 
+    def children(self) -> list[Module]:
+        """The direct sub-modules, each once, in definition order."""
+        found: dict[int, Module] = {}
+        for _, item in self._members():
+            if isinstance(item, Module):
+                found.setdefault(id(item), item)
+        return list(found.values())
+
+    def modules(self) -> list[Module]:
+        """This module and every sub-module below it, each once (as `named_modules()`)."""
+        return [module for _, module in self.named_modules()]
+
+    def apply(self, fn: Callable[[Module], object]) -> Module:
+        """Call `fn` on every sub-module, then on this one (as PyTorch, children first, e.g. to
+        initialise weights); returns this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter once, in definition order, with its stable dotted name."""
         found: list[tuple[str, Value]] = []
@@ -81,10 +104,15 @@ class Module:
         """How many scalar parameters the module has."""
         return len(self.parameters())
 
-    def zero_grad(self) -> None:
-        """Set every parameter's `.grad` to 0 (backward accumulates, so call it before each)."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's `.grad` to 0 (backward accumulates, so call it before each).
+
+        micrograd's default; `set_to_none=True` sets None instead, as PyTorch 2's default does
+        (optimizers' `zero_grad()` do that by default; backward counts None as 0).
+        """
+        cleared = None if set_to_none else 0.0
         for parameter in self.parameters():
-            parameter.grad = 0.0
+            parameter.grad = cleared
 
     # -- modes -----------------------------------------------------------------------------
 
@@ -115,8 +143,19 @@ class Module:
                     slots[_join(prefix, f"{buffer_name}.{index}")] = (buffer, index)
         return slots
 
-    def state_dict(self) -> dict[str, float]:
-        """A snapshot of every parameter's (and buffer's) value as floats, by dotted name."""
+    def state_dict(self, torch_names: bool = False) -> dict[str, Any]:
+        """A snapshot of every parameter's (and buffer's) value as floats, by dotted name.
+
+        With `torch_names=True`: the arrays `nn.to_torch(self).state_dict()` holds, under the
+        same names and shapes (float64 numpy arrays), e.g. `{"0.weight": ..., "0.bias": ...}`.
+        """
+        if torch_names:
+            from .bridge import torch_tensors
+
+            return {
+                name: np.array(_numbers(values), dtype=np.float64)
+                for name, values in torch_tensors(self).items()
+            }
         return {
             name: (holder.data if index is None else float(holder[index]))
             for name, (holder, index) in self._state_slots().items()
@@ -126,8 +165,11 @@ class Module:
         """Set parameters from `state`, after validating all of it: on any error nothing changes.
 
         With `strict=True` (default) the keys must match exactly; with `strict=False` only the
-        keys both have are loaded. Returns the missing and unexpected keys.
+        keys both have are loaded. Returns the missing and unexpected keys. A state of arrays
+        (or tensors) under torch's names, such as `torch_model.state_dict()`, loads too.
         """
+        if any(_is_array(value) for value in _values(state)):
+            state = self._from_torch_names(state, strict)
         slots = self._state_slots()
         values, result = check_state(state, slots, strict)
         for name, value in values.items():
@@ -137,6 +179,31 @@ class Module:
             else:
                 holder[index] = value
         return result
+
+    def _from_torch_names(self, state: Mapping[str, Any], strict: bool) -> dict[str, float]:
+        """A torch-named state of arrays as this model's dotted names and floats."""
+        from .bridge import torch_tensors
+
+        tensors = torch_tensors(self)
+        missing = [name for name in tensors if name not in state]
+        unexpected = [name for name in state if name not in tensors]
+        if strict and (missing or unexpected):
+            raise CheckpointError(
+                f"the torch-named state does not match the model: missing {missing}, "
+                f"unexpected {unexpected}; the model's names are {list(tensors)}"
+            )
+        names = {id(p): name for name, p in self.named_parameters()}
+        flat: dict[str, float] = {}
+        for name, values in tensors.items():
+            if name not in state:
+                continue
+            array = np.asarray(state[name], dtype=np.float64)
+            shape = np.shape(_numbers(values))
+            if array.shape != shape:
+                raise CheckpointError(f"{name!r} has shape {array.shape}; the model's is {shape}")
+            for value, number in zip(np.ravel(np.array(values, dtype=object)), array.ravel()):
+                flat[names[id(value)]] = float(number)
+        return flat
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the state to a .npz checkpoint at `path` atomically (temporary file + rename)."""
@@ -166,6 +233,24 @@ class Module:
             lines.append(f"  ({name}): {child_text}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _numbers(values: Any) -> Any:
+    """A nested list of Values as the same nesting of their floats."""
+    if isinstance(values, Value):
+        return values.data
+    return [_numbers(item) for item in values]
+
+
+def _is_array(value: Any) -> bool:
+    """An array, tensor or list of numbers (a torch-named state's entry), not one number."""
+    if isinstance(value, (list, tuple)):
+        return True
+    return len(getattr(value, "shape", ())) > 0
+
+
+def _values(state: Any) -> list[Any]:
+    return list(state.values()) if isinstance(state, Mapping) else []
 
 
 def _join(prefix: str, name: str) -> str:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from autograd import Value
+from autograd import Value, enable_grad
+
+from . import schedules
 
 
 # The update rules below take a parameter's float, or (nn.array_optim) a whole array of
@@ -57,91 +60,190 @@ def _check_fraction(name: str, value: object, owner: str) -> float:
 
 
 class Optimizer:
-    """Base class: holds the parameters, per-parameter state, and the number of steps taken."""
+    """Base class: parameter groups, per-parameter state, and the number of steps taken.
+
+    ``params`` is an iterable of Values, or of dicts (groups) each holding ``"params"`` and any
+    settings that differ from the constructor's, as in PyTorch:
+    ``SGD([{"params": body}, {"params": head, "lr": 0.1}], lr=0.01, momentum=0.9)``.
+    A subclass lists its settings in ``hyperparameter_names``, checks them in ``_checked``, and
+    keeps its update arithmetic in ``_update``, one parameter at a time.
+    """
 
     hyperparameter_names: tuple[str, ...] = ("lr",)
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(
+        self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]
+    ) -> None:
         owner = type(self).__name__
-        if isinstance(params, Value) or not isinstance(params, Iterable):
+        if isinstance(params, (Value, dict)) or not isinstance(params, Iterable):
             raise TypeError(
-                f"{owner} takes an iterable of parameters, such as model.parameters(); "
-                f"got {type(params).__name__}"
+                f"{owner} takes an iterable of parameters, such as model.parameters(), or a "
+                f"list of parameter groups (dicts); got {type(params).__name__}"
             )
-        self.params = list(params)
-        if not self.params:
+        self.defaults = self._checked(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Value, dict[str, float]] = {}
+        self.steps = 0
+        items = list(params)
+        if not items:
             raise ValueError(f"{owner} got an empty parameter list")
-        for p in self.params:
+        groups = items if all(isinstance(item, dict) for item in items) else [{"params": items}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group: ``{"params": [...], "lr": ...}``; missing settings take the defaults."""
+        owner = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{owner}: a parameter group is a dict with a 'params' list")
+        params = group["params"]
+        params = [params] if isinstance(params, Value) else list(params)
+        for p in params:
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(
                     f"{owner}: parameters must have .data and .grad (Values); "
                     f"got {type(p).__name__}"
                 )
-        if len({id(p) for p in self.params}) != len(self.params):
+        known = {id(p) for p in self.params}
+        if len({id(p) for p in params}) != len(params) or known & {id(p) for p in params}:
             raise ValueError(f"{owner}: a parameter appears more than once in the list")
-        self.lr = _check_non_negative("lr", lr, owner)
-        self.steps = 0
-        self.state: list[dict[str, float]] = [{} for _ in self.params]
+        unknown = set(group) - {"params", *self.hyperparameter_names}
+        if unknown:
+            raise ValueError(
+                f"{owner}: unknown setting(s) {sorted(unknown)} in a parameter group; "
+                f"the settings are {', '.join(self.hyperparameter_names)}"
+            )
+        given = {k: v for k, v in group.items() if k != "params"}
+        settings = self._checked({**self.defaults, **given})
+        self.param_groups.append({"params": params, **settings})
 
-    def zero_grad(self) -> None:
-        """Set every parameter's `.grad` to 0."""
-        for p in self.params:
-            p.grad = 0.0
+    def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The settings validated (a ValueError or TypeError naming the bad one) and normalised."""
+        return {"lr": _check_non_negative("lr", settings["lr"], type(self).__name__)}
 
-    def step(self) -> None:
-        """Update every parameter once from its current gradient."""
+    @property
+    def params(self) -> list[Value]:
+        """Every parameter, group after group."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate; setting it sets every group's (schedules do)."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        value = _check_non_negative("lr", value, type(self).__name__)
+        for group in self.param_groups:
+            group["lr"] = value
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's `.grad`: to None (PyTorch 2's default; backward and step
+        treat it as "no gradient yet") or, with ``set_to_none=False``, to 0.0."""
+        cleared = None if set_to_none else 0.0
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = cleared
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient (a ``.grad`` of None is skipped).
+
+        ``closure``, if given, recomputes the loss (zero_grad, forward, backward) and returns
+        it; it is called first, with gradients recorded, and its loss is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         self.steps += 1
-        self._begin_step()
-        for p, state in zip(self.params, self.state, strict=True):
-            p.data = self._update(p.data, p.grad, state)
+        for group in self.param_groups:
+            self._begin_step(group)
+            state = self.state
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                p_state = state.get(p)
+                if p_state is None:
+                    p_state = state[p] = {}
+                p.data = self._update(p.data, grad, p_state, group)
+        return loss
 
-    def _begin_step(self) -> None:
-        """What is the same for every parameter in this step, computed once (bias corrections)."""
+    def _begin_step(self, group: dict[str, Any]) -> None:
+        """What is the same for every parameter of a group in this step, computed once (bias
+        corrections)."""
 
-    def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
+    def _update(
+        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
+    ) -> float:
+        """One parameter's new value from its gradient, its state (updated in place) and its
+        group's settings: the optimizer's arithmetic, all of it."""
         raise NotImplementedError
 
     def hyperparameters(self) -> dict[str, Any]:
-        """The settings, by name (lr included)."""
-        return {name: getattr(self, name) for name in self.hyperparameter_names}
+        """The first group's settings, by name (lr included)."""
+        return {name: self.param_groups[0][name] for name in self.hyperparameter_names}
 
     def state_dict(self) -> dict[str, Any]:
-        """A copy of the settings, the step count, and each parameter's state (by position)."""
+        """A copy of the groups' settings, the step count, and each parameter's state, with
+        parameters by their position (0, 1, ... across the groups), as PyTorch's."""
+        index = {id(p): i for i, p in enumerate(self.params)}
+        groups = [
+            {
+                **{k: copy.deepcopy(v) for k, v in group.items() if k != "params"},
+                "params": [index[id(p)] for p in group["params"]],
+            }
+            for group in self.param_groups
+        ]
+        states = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items() if id(p) in index}
         return {
             "optimizer": type(self).__name__,
-            "hyperparameters": self.hyperparameters(),
             "steps": self.steps,
-            "state": copy.deepcopy(self.state),
+            "state": dict(sorted(states.items())),
+            "param_groups": groups,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what `state_dict()` returned, after checking it fits these parameters."""
+        """Restore what `state_dict()` returned, after checking it fits these parameter groups.
+        Nothing changes if it does not."""
         owner = type(self).__name__
         try:
             kind = state_dict["optimizer"]
-            settings = dict(state_dict["hyperparameters"])
             steps = state_dict["steps"]
-            states = list(state_dict["state"])
-        except (KeyError, TypeError) as error:
+            states = dict(state_dict["state"])
+            groups = [dict(group) for group in state_dict["param_groups"]]
+            sizes = [len(group["params"]) for group in groups]
+        except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{owner}: not an optimizer state dict ({error!r})") from None
         if kind != owner:
             raise ValueError(f"{owner}: the state dict is from a {kind}")
-        if len(states) != len(self.params):
+        ours = [len(group["params"]) for group in self.param_groups]
+        if sizes != ours:
             raise ValueError(
-                f"{owner}: the state dict is for {len(states)} parameters, not {len(self.params)}"
+                f"{owner}: the state dict is for parameter groups of sizes {sizes}, not {ours}"
+                if len(sizes) > 1 or len(ours) > 1
+                else f"{owner}: the state dict is for {sum(sizes)} parameters, not {sum(ours)}"
             )
-        if set(settings) != set(self.hyperparameter_names):
-            raise ValueError(f"{owner}: the state dict has settings {sorted(settings)}")
+        names = set(self.hyperparameter_names)
+        settings = [{k: v for k, v in group.items() if k != "params"} for group in groups]
+        for group_settings in settings:
+            if set(group_settings) != names:
+                raise ValueError(f"{owner}: the state dict has settings {sorted(group_settings)}")
+            self._checked(group_settings)
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"{owner}: the state dict's step count {steps!r} is not valid")
-        for name, value in settings.items():
-            setattr(self, name, value)
+        params = self.params
+        if any(not isinstance(i, int) or not 0 <= i < len(params) for i in states):
+            raise ValueError(f"{owner}: the state dict's state is for parameters {sorted(states)}")
+        for group, group_settings in zip(self.param_groups, settings, strict=True):
+            group.update(self._checked(group_settings))
         self.steps = int(steps)
-        self.state = copy.deepcopy(states)
+        self.state = {params[i]: copy.deepcopy(s) for i, s in states.items()}
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
-        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
+        groups = f"{len(self.param_groups)} groups, " if len(self.param_groups) > 1 else ""
+        return f"{type(self).__name__}({len(self.params)} parameters, {groups}{settings})"
 
 
 class SGD(Optimizer):
@@ -151,32 +253,42 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        self.momentum = _check_non_negative("momentum", momentum, "SGD")
-        self.dampening = _check_number("dampening", dampening, "SGD")
-        self.weight_decay = _check_non_negative("weight_decay", weight_decay, "SGD")
-        if nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
-        self.nesterov = bool(nesterov)
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
 
-    def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * value
-        if self.momentum != 0:
+    def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
+        checked = {
+            "lr": _check_non_negative("lr", settings["lr"], "SGD"),
+            "momentum": _check_non_negative("momentum", settings["momentum"], "SGD"),
+            "dampening": _check_number("dampening", settings["dampening"], "SGD"),
+            "weight_decay": _check_non_negative("weight_decay", settings["weight_decay"], "SGD"),
+            "nesterov": bool(settings["nesterov"]),
+        }
+        if checked["nesterov"] and (checked["momentum"] <= 0 or checked["dampening"] != 0):
+            raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
+        return checked
+
+    def _update(
+        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
+    ) -> float:
+        weight_decay, momentum = group["weight_decay"], group["momentum"]
+        if weight_decay != 0:
+            grad = grad + weight_decay * value
+        if momentum != 0:
             if "momentum_buffer" in state:
-                buffer = self.momentum * state["momentum_buffer"] + (1 - self.dampening) * grad
+                buffer = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * grad
             else:
                 buffer = grad  # the first step starts the buffer at the gradient, undamped
             state["momentum_buffer"] = buffer
-            grad = grad + self.momentum * buffer if self.nesterov else buffer
-        return value - self.lr * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        return value - group["lr"] * grad
 
 
 class Adam(Optimizer):
@@ -188,46 +300,56 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
         owner = type(self).__name__
+        betas = settings["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{owner}: betas must be a pair (beta1, beta2); got {betas!r}")
-        self.betas = (
-            _check_fraction("betas[0]", betas[0], owner),
-            _check_fraction("betas[1]", betas[1], owner),
-        )
-        self.eps = _check_non_negative("eps", eps, owner)
-        self.weight_decay = _check_non_negative("weight_decay", weight_decay, owner)
-        self.amsgrad = bool(amsgrad)
+        return {
+            "lr": _check_non_negative("lr", settings["lr"], owner),
+            "betas": (
+                _check_fraction("betas[0]", betas[0], owner),
+                _check_fraction("betas[1]", betas[1], owner),
+            ),
+            "eps": _check_non_negative("eps", settings["eps"], owner),
+            "weight_decay": _check_non_negative("weight_decay", settings["weight_decay"], owner),
+            "amsgrad": bool(settings["amsgrad"]),
+        }
 
-    def _begin_step(self) -> None:
-        beta1, beta2 = self.betas
-        self._step_size = self.lr / (1 - beta1**self.steps)
+    def _begin_step(self, group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        self._step_size = group["lr"] / (1 - beta1**self.steps)
         self._root_correction = math.sqrt(1 - beta2**self.steps)
 
-    def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
-        beta1, beta2 = self.betas
-        if self.weight_decay != 0:
+    def _update(
+        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
+    ) -> float:
+        beta1, beta2 = group["betas"]
+        weight_decay = group["weight_decay"]
+        if weight_decay != 0:
             if self.decoupled_weight_decay:
-                value = value * (1 - self.lr * self.weight_decay)
+                value = value * (1 - group["lr"] * weight_decay)
             else:
-                grad = grad + self.weight_decay * value
+                grad = grad + weight_decay * value
         mean = state.get("exp_avg", 0.0)
         square = state.get("exp_avg_sq", 0.0)
         mean = mean + (1 - beta1) * (grad - mean)
         square = beta2 * square + (1 - beta2) * grad * grad
         state["exp_avg"], state["exp_avg_sq"] = mean, square
-        if self.amsgrad:
+        if group["amsgrad"]:
             square = _maximum(state.get("max_exp_avg_sq", 0.0), square)
             state["max_exp_avg_sq"] = square
-        denominator = _sqrt(square) / self._root_correction + self.eps
+        denominator = _sqrt(square) / self._root_correction + group["eps"]
         return value - self._step_size * mean / denominator
 
 
@@ -238,7 +360,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -255,7 +377,7 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
@@ -263,21 +385,27 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        self.alpha = _check_non_negative("alpha", alpha, "RMSprop")
-        self.eps = _check_non_negative("eps", eps, "RMSprop")
-        self.weight_decay = _check_non_negative("weight_decay", weight_decay, "RMSprop")
-        self.momentum = _check_non_negative("momentum", momentum, "RMSprop")
-        self.centered = bool(centered)
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
 
-    def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * value
-        square = self.alpha * state.get("square_avg", 0.0) + (1 - self.alpha) * grad * grad
+    def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
+        checked = {
+            name: _check_non_negative(name, settings[name], "RMSprop")
+            for name in ("lr", "alpha", "eps", "weight_decay", "momentum")
+        }
+        return {**checked, "centered": bool(settings["centered"])}
+
+    def _update(
+        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
+    ) -> float:
+        alpha = group["alpha"]
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * value
+        square = alpha * state.get("square_avg", 0.0) + (1 - alpha) * grad * grad
         state["square_avg"] = square
-        if self.centered:
+        if group["centered"]:
             mean = state.get("grad_avg", 0.0)
-            mean = mean + (1 - self.alpha) * (grad - mean)
+            mean = mean + (1 - alpha) * (grad - mean)
             state["grad_avg"] = mean
             variance = square - mean * mean
             # Rounding can push the centred moment a hair below 0: nan, as in PyTorch, where
@@ -285,12 +413,12 @@ class RMSprop(Optimizer):
             root = _sqrt(variance)
         else:
             root = _sqrt(square)
-        root = root + self.eps
-        if self.momentum > 0:
-            buffer = self.momentum * state.get("momentum_buffer", 0.0) + grad / root
+        root = root + group["eps"]
+        if group["momentum"] > 0:
+            buffer = group["momentum"] * state.get("momentum_buffer", 0.0) + grad / root
             state["momentum_buffer"] = buffer
-            return value - self.lr * buffer
-        return value - self.lr * grad / root
+            return value - group["lr"] * buffer
+        return value - group["lr"] * grad / root
 
 
 class Adagrad(Optimizer):
@@ -300,27 +428,37 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-2,
         lr_decay: float = 0.0,
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
     ) -> None:
-        super().__init__(params, lr)
-        self.lr_decay = _check_non_negative("lr_decay", lr_decay, "Adagrad")
-        self.weight_decay = _check_non_negative("weight_decay", weight_decay, "Adagrad")
-        self.initial_accumulator_value = _check_non_negative(
-            "initial_accumulator_value", initial_accumulator_value, "Adagrad"
-        )
-        self.eps = _check_non_negative("eps", eps, "Adagrad")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps))
 
-    def _begin_step(self) -> None:
-        self._step_lr = self.lr / (1 + (self.steps - 1) * self.lr_decay)
+    def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {
+            name: _check_non_negative(name, settings[name], "Adagrad")
+            for name in self.hyperparameter_names
+        }
 
-    def _update(self, value: float, grad: float, state: dict[str, float]) -> float:
-        if self.weight_decay != 0:
-            grad = grad + self.weight_decay * value
-        total = state.get("sum", self.initial_accumulator_value) + grad * grad
+    def _begin_step(self, group: dict[str, Any]) -> None:
+        self._step_lr = group["lr"] / (1 + (self.steps - 1) * group["lr_decay"])
+
+    def _update(
+        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
+    ) -> float:
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * value
+        total = state.get("sum", group["initial_accumulator_value"]) + grad * grad
         state["sum"] = total
-        return value - self._step_lr * grad / (_sqrt(total) + self.eps)
+        return value - self._step_lr * grad / (_sqrt(total) + group["eps"])
+
+
+# `nn.optim.lr_scheduler`, PyTorch's module name for the schedules (which live in nn.schedules):
+# registered so that `from nn.optim.lr_scheduler import StepLR` works as it does in torch.
+lr_scheduler = schedules
+sys.modules[f"{__name__}.lr_scheduler"] = schedules

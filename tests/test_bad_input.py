@@ -238,7 +238,7 @@ CASES = [
          "class index must be an int", "float"),
     case("mse_loss unknown reduction",
          lambda: nn.mse_loss([Value(1.0)], [1.0], reduction="avg"), ValueError,
-         "reduction must be 'mean' or 'sum'", "'avg'"),
+         "reduction must be 'mean', 'sum' or 'none'", "'avg'"),
     # ----- drawing -------------------------------------------------------------------------------
     case("draw_dot unknown rankdir", lambda: draw_dot(Value(1.0), rankdir="XY"), ValueError,
          "rankdir must be one of LR, TB, RL, BT", "'XY'"),

@@ -260,7 +260,7 @@ def test_hinge_loss_matches_torch_relu_form():
     [
         (lambda: nn.mse_loss([1.0, 2.0], [1.0]), ValueError, r"differ in length \(2 vs 1\)"),
         (lambda: nn.l1_loss([], []), ValueError, "no predictions"),
-        (lambda: nn.mse_loss([1.0], [1.0], reduction="avg"), ValueError, "'mean' or 'sum'"),
+        (lambda: nn.mse_loss([1.0], [1.0], reduction="avg"), ValueError, "'mean', 'sum' or 'none'"),
         (lambda: nn.mse_loss(["a"], [1.0]), TypeError, "predictions must hold"),
         (lambda: nn.mse_loss([[1.0, 2.0]], [[1.0]]), ValueError, "differ in shape at sample 0"),
         (lambda: nn.cross_entropy([1.0, 2.0], 2), ValueError, "class index 2 is out of range"),

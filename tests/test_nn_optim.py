@@ -103,7 +103,11 @@ def test_zero_grad_and_lr_attribute():
     for p in params:
         p.grad = 5.0
     optimizer = optim.SGD(params, lr=0.1)
-    optimizer.zero_grad()
+    optimizer.zero_grad()  # PyTorch 2's default: None, which backward and step read as "none yet"
+    assert [p.grad for p in params] == [None, None]
+    optimizer.step()  # a parameter without a gradient is left alone
+    assert [p.data for p in params] == [1.0, 2.0]
+    optimizer.zero_grad(set_to_none=False)
     assert [p.grad for p in params] == [0.0, 0.0]
     optimizer.lr = 0.5
     params[0].grad = 1.0

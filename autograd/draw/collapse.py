@@ -130,7 +130,8 @@ def collapse_graph(
     boxes, box_of = _in_reading_order(boxes, box_of)
     for node in nodes:
         if id(node) in box_of:
-            boxes[box_of[id(node)]].add(float(node.grad), parameter=id(node) in parameter_names)
+            grad = 0.0 if node.grad is None else float(node.grad)
+            boxes[box_of[id(node)]].add(grad, parameter=id(node) in parameter_names)
 
     edges: dict[tuple[int, int], None] = {}
     for node in nodes:

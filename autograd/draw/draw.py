@@ -312,8 +312,8 @@ def _round_up(count: int) -> int:
 
 
 def _grad(node: Any) -> float:
-    """The gradient as a float (after backward(create_graph=True) it is a Value)."""
-    return float(node.grad)
+    """The gradient as a float (after backward(create_graph=True) it is a Value; None is 0)."""
+    return 0.0 if node.grad is None else float(node.grad)
 
 
 def _display_name(node: Any, names: dict[int, str]) -> str:

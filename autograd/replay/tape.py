@@ -218,7 +218,7 @@ class Tape:
         output = recording.output_refs[0]()
         if output is not None and output.rule is not None:  # a leaf output got its grad above
             output.data = float(value[0])
-            output.grad += 1.0
+            output.grad = 1.0 if output.grad is None else output.grad + 1.0
         return float(value[0])
 
     def _rehearse(self) -> None:
@@ -291,7 +291,8 @@ def _add_grads(leaves: list[Value], grads: np.ndarray, scale: float) -> None:
     if scale != 1.0:
         grads = grads * scale
     for leaf, g in zip(leaves, grads.tolist()):
-        leaf.grad += g
+        total = leaf.grad  # None (zero_grad(set_to_none=True)) counts as 0, as in backward
+        leaf.grad = g if total is None else total + g
 
 
 def _describe(label: str, value: float) -> str:

@@ -187,6 +187,8 @@ class BackwardWalk(Iterator[Step]):
     def _start(self) -> None:
         self._started = True
         for node in self.nodes:
+            if self._writes and node.grad is None:
+                node.grad = 0.0  # zero_grad(set_to_none=True) left None: it counts as 0
             prior = node.grad if self._writes else 0.0
             self._prior[id(node)] = prior
             self._grads[id(node)] = prior
