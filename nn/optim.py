@@ -139,11 +139,14 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's `.grad`: to None (PyTorch 2's default; backward and step
-        treat it as "no gradient yet") or, with ``set_to_none=False``, to 0.0."""
-        cleared = None if set_to_none else 0.0
+        treat it as "no gradient yet") or, with ``set_to_none=False``, a gradient to 0.0 (one
+        that is None stays None, as in PyTorch)."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = cleared
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad = 0.0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (a ``.grad`` of None is skipped).

@@ -42,7 +42,7 @@ class LRSchedule:
         self.optimizer = optimizer
         groups = getattr(optimizer, "param_groups", None)
         self.base_lrs = [float(g["lr"]) for g in groups] if groups else [float(optimizer.lr)]
-        self.last_step = 0
+        self.last_epoch = 0
         self._apply()
 
     @property
@@ -51,9 +51,9 @@ class LRSchedule:
         return self.base_lrs[0]
 
     @property
-    def last_epoch(self) -> int:
-        """PyTorch's name for ``last_step``: how many times ``step()`` was called."""
-        return self.last_step
+    def last_step(self) -> int:
+        """How many times ``step()`` was called (PyTorch's name: ``last_epoch``)."""
+        return self.last_epoch
 
     def _rate(self, base_lr: float, step: int) -> float:
         raise NotImplementedError
@@ -63,7 +63,7 @@ class LRSchedule:
         return self._rate(self.base_lr, step)
 
     def _apply(self) -> None:
-        rates = [self._rate(base, self.last_step) for base in self.base_lrs]
+        rates = [self._rate(base, self.last_epoch) for base in self.base_lrs]
         groups = getattr(self.optimizer, "param_groups", None)
         if groups and len(groups) == len(rates):
             for group, rate in zip(groups, rates):
@@ -74,7 +74,7 @@ class LRSchedule:
 
     def step(self) -> None:
         """Advance one step and set the optimizer's rates (returns None, as PyTorch's)."""
-        self.last_step += 1
+        self.last_epoch += 1
         self._apply()
 
     def get_last_lr(self) -> list[float]:

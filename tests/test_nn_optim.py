@@ -107,8 +107,9 @@ def test_zero_grad_and_lr_attribute():
     assert [p.grad for p in params] == [None, None]
     optimizer.step()  # a parameter without a gradient is left alone
     assert [p.data for p in params] == [1.0, 2.0]
-    optimizer.zero_grad(set_to_none=False)
-    assert [p.grad for p in params] == [0.0, 0.0]
+    params[0].grad = 3.0
+    optimizer.zero_grad(set_to_none=False)  # zeroes a gradient; None stays None, as in torch
+    assert [p.grad for p in params] == [0.0, None]
     optimizer.lr = 0.5
     params[0].grad = 1.0
     optimizer.step()

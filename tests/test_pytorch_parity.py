@@ -13,11 +13,13 @@ import math
 import types
 from typing import Any
 
+import numpy as np
 import pytest
 
 import autograd
 import nn
 from autograd import Value
+from nn.bridge import torch_tensors
 
 torch = pytest.importorskip("torch")
 
@@ -36,9 +38,18 @@ def _chainrule() -> types.SimpleNamespace:
         inference_mode=autograd.inference_mode,
         nn=nn,
         optim=nn.optim,
-        lr_scheduler=getattr(nn.optim, "lr_scheduler", None),
-        utils=getattr(nn, "utils", None),
+        lr_scheduler=nn.optim.lr_scheduler,
+        utils=nn.utils,
+        data=lambda rows: rows,
+        state=lambda named: {name: np.array(value) for name, value in named.items()},
+        grads=lambda model: {
+            name: plain(_grads_of(values)) for name, values in torch_tensors(model).items()
+        },
     )
+
+
+def _grads_of(values):
+    return [_grads_of(v) for v in values] if isinstance(values, list) else values.grad
 
 
 def _torch() -> types.SimpleNamespace:
@@ -55,6 +66,9 @@ def _torch() -> types.SimpleNamespace:
         optim=torch.optim,
         lr_scheduler=torch.optim.lr_scheduler,
         utils=torch.nn.utils,
+        data=lambda rows: torch.tensor(rows, dtype=torch.float64),
+        state=lambda named: {name: torch.tensor(value) for name, value in named.items()},
+        grads=lambda model: {name: p.grad for name, p in model.named_parameters()},
     )
 
 
@@ -283,5 +297,175 @@ def test_hessian():
         built = f.hessian(lambda a, b: a * a * a * b, (x, y), create_graph=True)
         (third,) = lib.autograd.grad(built[0][0], [x])  # d/dx of 6xy
         return [matrix, single, third]
+
+    both(code)
+
+
+# ----- nn -------------------------------------------------------------------------------------
+
+WEIGHTS = {
+    "0.weight": [[0.3, -0.2, 0.5], [0.1, 0.4, -0.6], [-0.7, 0.2, 0.05], [0.25, -0.35, 0.15]],
+    "0.bias": [0.01, -0.02, 0.03, 0.0],
+    "2.weight": [[0.5, -0.4, 0.3, 0.2], [-0.1, 0.6, -0.2, 0.45]],
+    "2.bias": [0.1, -0.1],
+}
+BATCH = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [-0.3, 0.8, 0.1]]
+
+
+def small_network(lib, activation):
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), activation, lib.nn.Linear(4, 2))
+    model.load_state_dict(lib.state(WEIGHTS))
+    return model
+
+
+@row("nn.Linear(in_features, out_features, bias=True)")
+@row("nn.Sequential(*modules)")
+@row("nn.MSELoss(reduction=)")
+@row("Module.state_dict() / load_state_dict()")
+def test_linear_and_sequential_forward_loss_and_gradients():
+    def code(lib):
+        model = small_network(lib, lib.nn.Tanh())
+        outputs = model(lib.data(BATCH))
+        loss = lib.nn.MSELoss()(outputs, lib.data([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]]))
+        loss.backward()
+        names = list(model.state_dict(**({} if lib.name == "torch" else {"torch_names": True})))
+        single = lib.nn.Linear(3, 1, bias=False)
+        shape = [len(single.weight), len(single.weight[0])]  # out_features rows of in_features
+        return [outputs, loss, lib.grads(model), names, shape, single.bias is None]
+
+    both(code)
+
+
+@row("nn.ReLU() / nn.Tanh() / nn.Sigmoid() / nn.LeakyReLU() / nn.Identity() / nn.Softplus()")
+def test_activation_modules():
+    def code(lib):
+        x = lib.data([[-2.0, -0.5, 0.0], [0.5, 3.0, -30.0]])
+        modules = [lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.Sigmoid(), lib.nn.LeakyReLU(0.2),
+                   lib.nn.LeakyReLU(), lib.nn.Identity(), lib.nn.Softplus()]
+        return [module(x) for module in modules]
+
+    both(code)
+
+
+@row("nn.MSELoss / L1Loss / BCELoss / BCEWithLogitsLoss / CrossEntropyLoss(reduction=\"none\")")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_modules(reduction):
+    def code(lib):
+        predictions = lib.data([[0.2, 0.9], [0.6, 0.1]])
+        targets = lib.data([[0.0, 1.0], [1.0, 0.0]])
+        logits = lib.data([[1.0, -0.5, 2.0], [0.3, 0.2, -1.0]])
+        classes = [2, 0] if lib.name == "chainrule" else torch.tensor([2, 0])
+        return [
+            lib.nn.MSELoss(reduction=reduction)(predictions, targets),
+            lib.nn.L1Loss(reduction=reduction)(predictions, targets),
+            lib.nn.BCELoss(reduction=reduction)(predictions, targets),
+            lib.nn.BCEWithLogitsLoss(reduction=reduction)(predictions, targets),
+            lib.nn.CrossEntropyLoss(reduction=reduction)(logits, classes),
+        ]
+
+    both(code)
+
+
+@row("Module.children() / modules() / apply(fn)")
+def test_children_modules_apply():
+    def code(lib):
+        inner = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.ReLU())
+        model = lib.nn.Sequential(inner, lib.nn.Linear(2, 1), inner)  # shared: listed once
+        visited = []
+        returned = model.apply(lambda m: visited.append(type(m).__name__))
+        return [
+            [type(m).__name__ for m in model.children()],
+            [type(m).__name__ for m in model.modules()],
+            visited,
+            returned is model,
+        ]
+
+    both(code)
+
+
+def gradients_of(lib, params, values):
+    for p, g in zip(params, values):
+        p.grad = lib.constant(g) if lib.name == "torch" else g
+
+
+@row("optimizer.param_groups")
+@row("optimizer.zero_grad(set_to_none=True)")
+@row("optimizer.step(closure)")
+@row("optimizer.state_dict() / load_state_dict() with groups")
+def test_optimizer_groups_zero_grad_closure_and_state():
+    def code(lib):
+        body, head = [lib.scalar(1.0), lib.scalar(-2.0)], [lib.scalar(0.5)]
+        optimizer = lib.optim.SGD(
+            [{"params": body}, {"params": head, "lr": 0.5}], lr=0.1, momentum=0.9
+        )
+        groups = [[g["lr"], g["momentum"], len(g["params"])] for g in optimizer.param_groups]
+
+        def closure():
+            optimizer.zero_grad()
+            loss = body[0] * body[0] + body[1] * head[0]
+            loss.backward()
+            return loss
+
+        losses = [optimizer.step(closure) for _ in range(3)]
+        optimizer.zero_grad()
+        cleared = [p.grad for p in body + head]
+        closure()
+        optimizer.zero_grad(set_to_none=False)
+        zeroed = [float(p.grad) for p in body + head]
+        saved = optimizer.state_dict()
+        shape = [
+            [[k for k in g if k in ("lr", "momentum", "params")] for g in saved["param_groups"]],
+            [g["params"] for g in saved["param_groups"]],
+            sorted(saved["state"]),
+            [sorted(state) for _, state in sorted(saved["state"].items())],
+        ]
+        # Resume in a fresh optimizer: the next steps agree with the uninterrupted run's.
+        again = lib.optim.SGD([{"params": body}, {"params": head, "lr": 0.5}], lr=0.1, momentum=0.9)
+        again.load_state_dict(saved)
+        gradients_of(lib, body + head, [1.0, -1.0, 2.0])
+        again.step()
+        return [groups, losses, cleared, zeroed, shape, [p.item() for p in body + head]]
+
+    both(code)
+
+
+@row("lr_scheduler.StepLR / ExponentialLR: get_last_lr(), state_dict(), step() returns None")
+def test_lr_schedulers():
+    def code(lib):
+        p = lib.scalar(1.0)
+        optimizer = lib.optim.SGD([{"params": [p]}, {"params": [lib.scalar(2.0)], "lr": 0.2}],
+                                  lr=0.1)
+        step_lr = lib.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+        returned, rates = [], [step_lr.get_last_lr()]
+        for _ in range(5):
+            optimizer.step()
+            returned.append(step_lr.step())
+            rates.append(step_lr.get_last_lr())
+        state = step_lr.state_dict()
+        exponential = lib.lr_scheduler.ExponentialLR(lib.optim.SGD([p], lr=1.0), gamma=0.9)
+        decayed = []
+        for _ in range(4):
+            exponential.optimizer.step()
+            exponential.step()
+            decayed.append(exponential.get_last_lr())
+        resumed = lib.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+        resumed.load_state_dict(state)
+        return [returned, rates, state["last_epoch"], state["base_lrs"], decayed,
+                resumed.get_last_lr(), [g["lr"] for g in optimizer.param_groups]]
+
+    both(code)
+
+
+@row("nn.utils.clip_grad_norm_ / clip_grad_value_")
+def test_clipping():
+    def code(lib):
+        params = [lib.scalar(0.0) for _ in range(4)]
+        gradients_of(lib, params, [3.0, -4.0, 12.0, 0.5])
+        norm = lib.utils.clip_grad_norm_(params, max_norm=5.0)
+        clipped = [float(p.grad) for p in params]
+        gradients_of(lib, params, [3.0, -4.0, 12.0, 0.5])
+        params[3].grad = None  # skipped, as torch skips it
+        lib.utils.clip_grad_value_(params, clip_value=3.5)
+        return [norm, clipped, [None if p.grad is None else float(p.grad) for p in params]]
 
     both(code)
