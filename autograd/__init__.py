@@ -12,6 +12,8 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 and ``explain(y, wrt=x)``.
 """
 
+from autograd import name_clash  # noqa: F401 - first: refuses to run mixed with HIPS autograd
+
 __version__ = "0.1.0"
 
 from autograd import functional

@@ -12,7 +12,16 @@
     optimizer.step()
 """
 
-from autograd import __version__
+import autograd as _autograd
+
+if not hasattr(_autograd, "Value"):
+    raise ImportError(
+        f"the 'autograd' imported from {_autograd.__file__} is not chainrule's (HIPS autograd has "
+        "the same name). nn needs chainrule's: pip uninstall autograd, then reinstall chainrule, "
+        "or use a virtual environment without HIPS autograd."
+    )
+
+from autograd import __version__  # noqa: E402
 
 from . import array_optim, compiled, datasets, functional, init, optim, schedules, utils
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh

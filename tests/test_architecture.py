@@ -21,6 +21,7 @@ CORE = {
     "autograd.grad_mode",
     "autograd.hooks",
     "autograd.ieee",
+    "autograd.name_clash",
     "autograd.op",
     "autograd.ops",
     "autograd.value",

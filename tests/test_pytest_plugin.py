@@ -151,12 +151,35 @@ def test_options_are_documented_in_help(pytester):
     ])
 
 
-def test_installed_distribution_registers_the_plugin():
+def test_installed_distribution_registers_no_plugin():
+    # Opt-in: an entry point would import chainrule into every pytest run on the machine.
     try:
         distribution = metadata.distribution("chainrule")
     except metadata.PackageNotFoundError:
         pytest.skip("chainrule is not installed here (pip install -e .): no entry points to read")
-    plugins = [ep for ep in distribution.entry_points if ep.group == "pytest11"]
-    assert [(ep.name, ep.value) for ep in plugins] == [
-        ("autograd.check.pytest_plugin", "autograd.check.pytest_plugin")
-    ]
+    assert [ep for ep in distribution.entry_points if ep.group == "pytest11"] == []
+
+
+def test_conftest_turns_the_plugin_on(pytester):
+    pytester.makeconftest('pytest_plugins = ["autograd.check.pytest_plugin"]\n')
+    pytester.makepyfile(SLIGHTLY_OFF)
+    pytester.runpytest("--gradcheck-rtol=1e-6", "--gradcheck-atol=0").assert_outcomes(failed=1)
+
+
+def test_a_project_with_its_own_autograd_module_is_left_alone(pytester):
+    # In a fresh interpreter, as `python -m pytest` in that project runs: chainrule installed
+    # must neither break the run nor put its autograd in place of the project's.
+    pytester.makepyfile(
+        autograd="WHO = 'the project'\n",
+        test_own="""
+            import sys
+
+            import autograd
+
+            def test_its_own_autograd_is_imported():
+                assert autograd.WHO == "the project"
+                assert "nn" not in sys.modules and "numpy" not in sys.modules
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -1,7 +1,8 @@
 """pytest plugin: ``gradcheck`` and ``gradgradcheck`` fixtures with suite-wide tolerances.
 
-Loaded by pytest once chainrule is installed (entry point group ``pytest11``); in a checkout that
-is not installed, load it with ``pytest -p autograd.check.pytest_plugin``.
+Opt-in: load it with ``pytest -p autograd.check.pytest_plugin``, or in a ``conftest.py`` at the
+root of your tests with ``pytest_plugins = ["autograd.check.pytest_plugin"]``. Installing
+chainrule loads nothing into other projects' test runs (no ``pytest11`` entry point).
 
     def test_my_op(gradcheck):
         assert gradcheck(my_op, [0.3, -1.2])
