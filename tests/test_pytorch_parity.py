@@ -145,6 +145,7 @@ def test_item_is_the_number():
 
 
 @row("Tensor.backward(gradient=, retain_graph=, create_graph=)")
+@row("Tensor.grad")
 def test_backward_keywords():
     def code(lib):
         x = lib.scalar(1.5)
@@ -199,6 +200,24 @@ def test_grad_unused_inputs():
         return [raised, as_none, as_zero]
 
     assert both(code) == ["RuntimeError", [4.0, None], [4.0, 0.0]]
+
+
+@row("torch.no_grad() / torch.enable_grad()")
+def test_no_grad_and_enable_grad():
+    def code(lib):
+        x = lib.scalar(2.0)
+        with lib.autograd.no_grad():
+            inside = (x * x).is_leaf
+            with lib.autograd.enable_grad():
+                again = (x * x).is_leaf
+
+        @lib.autograd.no_grad()
+        def evaluate():
+            return (x * x).is_leaf
+
+        return [inside, again, evaluate(), (x * x).is_leaf]
+
+    assert both(code) == [True, False, True, False]
 
 
 @row("torch.set_grad_enabled(mode)")
@@ -320,7 +339,6 @@ def small_network(lib, activation):
 
 @row("nn.Linear(in_features, out_features, bias=True)")
 @row("nn.Sequential(*modules)")
-@row("nn.MSELoss(reduction=)")
 @row("Module.state_dict() / load_state_dict()")
 def test_linear_and_sequential_forward_loss_and_gradients():
     def code(lib):
@@ -364,6 +382,25 @@ def test_loss_modules(reduction):
         ]
 
     both(code)
+
+
+@row("Module.zero_grad(set_to_none=)")
+def test_module_zero_grad():
+    def code(lib):
+        model = small_network(lib, lib.nn.ReLU())
+        model(lib.data(BATCH))[0][0].backward()
+        model.zero_grad(set_to_none=True)
+        cleared = [p.grad for p in model.parameters()]
+        model(lib.data(BATCH))[0][0].backward()
+        model.zero_grad(set_to_none=False)
+        zeroed = set(_flat(plain(list(lib.grads(model).values()))))
+        return [set(map(type, cleared)) == {type(None)}, zeroed == {0.0}]
+
+    assert both(code) == [True, True]
+
+
+def _flat(items):
+    return [x for item in items for x in _flat(item)] if isinstance(items, list) else [items]
 
 
 @row("Module.children() / modules() / apply(fn)")
