@@ -12,6 +12,8 @@ Backpropagation step by step: ``y.backward_steps()`` (an iterator of explained s
 and ``explain(y, wrt=x)``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from autograd import name_clash  # noqa: F401 - first: refuses to run mixed with HIPS autograd
 
 __version__ = "0.1.0"
@@ -51,8 +53,12 @@ from autograd.replay.errors import CompileError, LeafGoneError
 from autograd.steps import explain, trace
 from autograd.value import Value
 
+if TYPE_CHECKING:
+    from autograd.replay.tape import Tape
+    from autograd.replay.tape import compile as compile  # noqa: A004 - autograd.compile
 
-def __getattr__(name: str) -> object:
+
+def __getattr__(name: str) -> Any:
     # Compiled replay needs numpy, imported on first use so that `import autograd` stays fast.
     if name in ("compile", "Tape"):
         from autograd.replay import tape

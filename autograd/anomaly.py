@@ -7,6 +7,7 @@ import os
 import sys
 import weakref
 from collections.abc import Iterable
+from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _describe_inputs(node: Value) -> str:
 def _user_frame_description() -> str:
     # The innermost frame outside chainrule's packages: a node made inside an nn layer is
     # reported at the user's `model(x)`, not at the layer's code.
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and (
         frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARY_PACKAGES
         or os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR

@@ -289,5 +289,5 @@ def _check_value(value: Any, what: str) -> None:
 
 
 # The methods v.backward() and v.graph().
-Value.backward = backward
-Value.graph = topological_order
+Value.backward = backward  # type: ignore[assignment]  # root is the method's self
+Value.graph = topological_order  # type: ignore[assignment]  # v.graph(): v the one root

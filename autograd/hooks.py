@@ -98,4 +98,4 @@ def run_hooks(node: Value, building_graph: bool) -> None:
             node._acc = float(replacement)
 
 
-Value.register_hook = register_hook
+Value.register_hook = register_hook  # type: ignore[assignment]  # node is the method's self

@@ -99,10 +99,11 @@ class IEEEFloat(float):
     def __rtruediv__(self, other: Any) -> IEEEFloat:
         return IEEEFloat(div(float(other), float(self)))
 
-    def __pow__(self, other: Any) -> IEEEFloat:
+    # An IEEEFloat, not float's complex for a negative base: the point of this class.
+    def __pow__(self, other: Any) -> IEEEFloat:  # type: ignore[override]
         return IEEEFloat(power(float(self), float(other)))
 
-    def __rpow__(self, other: Any) -> IEEEFloat:
+    def __rpow__(self, other: Any) -> IEEEFloat:  # type: ignore[override]
         return IEEEFloat(power(float(other), float(self)))
 
 

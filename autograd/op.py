@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable
 from numbers import Real
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol, cast
 
 from autograd.anomaly import check_new_node
 from autograd.grad_mode import ANOMALY_CHECKS, grad_mode
@@ -40,6 +40,10 @@ class Op:
 
     __slots__ = ("name", "arity", "forward", "partials", "all_partials", "formula",
                  "partial_formulas", "vectorized", "apply", "backprop")
+
+    arity: int | None
+    partials: tuple[Any, ...]  # a callable, or a float for a constant partial
+    all_partials: Any  # callable for a variadic op, else None
 
     def __init__(
         self,
@@ -72,7 +76,7 @@ class Op:
     def local_derivatives(self, node: Value) -> tuple[float, ...]:
         """The partials d(node)/d(parent), evaluated at the numbers the node holds."""
         if self.all_partials is not None:
-            args = ([parent.data for parent in node.parents], node.data)
+            args: tuple[Any, ...] = ([parent.data for parent in node.parents], node.data)
             try:
                 result = self.all_partials(*args)
             except FLOAT_ERRORS:
@@ -95,14 +99,22 @@ class Op:
         return f"<op {self.name!r} of {inputs}>"
 
 
+class OpFunction(Protocol):
+    """What ``define_op`` returns: a function applying the op, with the op at ``.op``."""
+
+    op: Op
+
+    def __call__(self, *args: Any) -> Any: ...
+
+
 def define_op(
     name: str,
     forward: Callable[..., Any],
-    *partials: Callable[..., Any],
+    *partials: Callable[..., Any] | float,
     formula: str | None = None,
     partial_formulas: tuple[str, ...] | None = None,
     vectorized: tuple[Any, ...] | None = None,
-) -> Callable[..., Any]:
+) -> OpFunction:
     """Declare an operation and return a function that applies it to Values and numbers.
 
         softsign = define_op(
@@ -135,10 +147,12 @@ def define_op(
         return result
 
     function.__name__ = function.__qualname__ = name
-    inputs = [f"x{i}" for i in range(op.arity)] if op.arity > 1 else ["x"]
+    arity = len(partials)
+    inputs = [f"x{i}" for i in range(arity)] if arity > 1 else ["x"]
     function.__doc__ = f"The op {name!r}: {op.formula.format(*inputs, out='out')}."
-    function.op = op  # type: ignore[attr-defined]
-    return function
+    applying = cast(OpFunction, function)
+    applying.op = op
+    return applying
 
 
 def define_variadic_op(
@@ -148,7 +162,7 @@ def define_variadic_op(
     *,
     formula: str | None = None,
     vectorized: tuple[Any, ...] | None = None,
-) -> Callable[..., Any]:
+) -> OpFunction:
     """Declare an op of any number of inputs; returns a function applying it to its arguments.
 
     ``forward(xs)`` gives the output from the sequence of inputs; ``all_partials(xs, out)``
@@ -170,8 +184,9 @@ def define_variadic_op(
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"The op {name!r}: {op.formula}."
-    function.op = op  # type: ignore[attr-defined]
-    return function
+    applying = cast(OpFunction, function)
+    applying.op = op
+    return applying
 
 
 def _check_declaration(
@@ -254,7 +269,7 @@ def _checked_float(result: Any, op: Op, what: str) -> float:
     raise TypeError(f"op {op.name!r}: {what} returned {type(result).__name__}, not a real number")
 
 
-def _evaluate_forward(op: Op, args: tuple[float, ...]) -> float:
+def _evaluate_forward(op: Op, args: tuple[Any, ...]) -> float:
     try:
         result = op.forward(*args)
     except FLOAT_ERRORS:
@@ -262,7 +277,7 @@ def _evaluate_forward(op: Op, args: tuple[float, ...]) -> float:
     return result if result.__class__ is float else _checked_float(result, op, "forward")
 
 
-def _evaluate_partial(op: Op, index: int, args: tuple[float, ...]) -> float:
+def _evaluate_partial(op: Op, index: int, args: tuple[Any, ...]) -> float:
     partial = op.partials[index]
     if not callable(partial):
         return float(partial)
@@ -273,7 +288,7 @@ def _evaluate_partial(op: Op, index: int, args: tuple[float, ...]) -> float:
     return result if result.__class__ is float else _checked_float(result, op, f"partial {index}")
 
 
-def _ieee_retry(op: Op, rule: Callable[..., Any], args: tuple[float, ...], what: str) -> Any:
+def _ieee_retry(op: Op, rule: Callable[..., Any], args: tuple[Any, ...], what: str) -> Any:
     try:
         return call_ieee(rule, args)
     except FLOAT_ERRORS as error:
@@ -417,9 +432,10 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             if set(map(type, args)) != _JUST_VALUES:
                 if not any(map(_is_value, args)):
                     return _on_plain_numbers(op, args)
-                args = _as_operands(args)
-                if args is None:
+                operands = _as_operands(args)
+                if operands is None:
                     return NotImplemented
+                args = operands
             data = list(map(_data_of, args))
             try:
                 result = forward(data)

@@ -21,7 +21,7 @@ from operator import mul as _times
 from typing import Any
 
 from autograd import ieee
-from autograd.op import Op, _registry, define_op, define_variadic_op
+from autograd.op import Op, OpFunction, _registry, define_op, define_variadic_op
 from autograd.value import Value
 from autograd.vectorize import apply_to_arrays, is_array, np, sign, sum_of_products
 
@@ -41,6 +41,10 @@ def _reflected(apply: Callable[[Any, Any], Any]) -> Callable[[Value, Any], Any]:
 
 # Each op below is attached to Value right after its declaration (Value.__add__ = add.op.apply):
 # the op's apply builds the node, with no method in between.
+
+# Used in partials declared before them (a partial runs only after the module has loaded).
+log: OpFunction
+cos: OpFunction
 
 
 # ----- arithmetic -------------------------------------------------------------------------------
@@ -254,7 +258,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
     return result
 
 
-Value.leaky_relu = leaky_relu
+Value.leaky_relu = leaky_relu  # type: ignore[assignment]  # x is the method's self
 
 
 def _softplus(x: float) -> float:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from numbers import Real
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-Operand = "Value | int | float"
+Operand: TypeAlias = "Value | int | float"
 
 # Creation order is a topological order: a node's inputs always exist before it does.
 _creation_counter = itertools.count()
@@ -35,6 +35,8 @@ class Value:
     label: str
     parents: tuple[Value, ...]
     rule: Any  # an autograd.op.Op; value.py imports nothing of ours, so no import cycle
+    _acc: Any
+    _order: int
 
     def __init__(
         self, data: Any, _children: Any = (), _op: str = "", label: str = ""

@@ -76,6 +76,8 @@ class Softplus(Module):
 class LeakyReLU(Module):
     """x for x > 0, else `negative_slope`·x, elementwise."""
 
+    negative_slope: float
+
     def __init__(self, negative_slope: float = 0.01) -> None:
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
             raise TypeError(

@@ -137,9 +137,9 @@ def from_torch(module: Any) -> Module:
         return Dropout(module.p)
     if isinstance(module, torch.nn.Softplus) and (module.beta != 1):
         raise TypeError(f"nn.from_torch: Softplus with beta={module.beta} (only beta=1 is)")
-    for ours in (ReLU, Tanh, Sigmoid, Softplus, Identity):
-        if type(module) is getattr(torch.nn, ours.__name__):
-            return ours()
+    for kind in (ReLU, Tanh, Sigmoid, Softplus, Identity):
+        if type(module) is getattr(torch.nn, kind.__name__):
+            return kind()
     raise TypeError(
         f"nn.from_torch: torch.nn.{type(module).__name__} has no chainrule counterpart; "
         "supported: Sequential, Linear, ReLU, Tanh, Sigmoid, Softplus, LeakyReLU, Identity, "

@@ -13,7 +13,7 @@ import numbers
 import os
 import zipfile
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -111,7 +111,7 @@ def write_checkpoint(
             f"refusing to save non-finite parameters (nan or inf) {_some(bad)}: such a "
             f"checkpoint could not be loaded back. Find where training diverged first."
         )
-    arrays = {
+    arrays: dict[str, Any] = {
         "format": np.array(FORMAT_MARKER),
         "version": np.array(FORMAT_VERSION, dtype=np.int64),
         "names": np.array(names, dtype=np.str_),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Any
 
 from autograd import Value
 
@@ -20,10 +21,10 @@ def _as_params(params: Value | Iterable[Value], who: str) -> list[Value]:
     return [p for p in params if p.grad is not None]
 
 
-def _check_limit(name: str, value: object, who: str) -> float:
+def _check_limit(name: str, value: Any, who: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{who}: {name} must be a number; got {type(value).__name__}")
-    if not value >= 0:
+    if not float(value) >= 0:
         raise ValueError(f"{who}: {name} must be >= 0; got {value}")
     return float(value)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +27,10 @@ def _check_count(name: str, value: object, minimum: int) -> int:
     return int(value)
 
 
-def _check_noise(noise: object) -> float:
+def _check_noise(noise: Any) -> float:
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
         raise TypeError(f"noise must be a number; got {type(noise).__name__}")
-    if not noise >= 0:
+    if not float(noise) >= 0:
         raise ValueError(f"noise (a standard deviation) must be >= 0; got {noise}")
     return float(noise)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
-
-from autograd import Value
 
 from .module import Module
 from .random import resolve_generator
@@ -16,6 +15,9 @@ class Dropout(Module):
     """Zero each input with probability `p` in training mode and scale the rest by 1 / (1 - p);
     the identity in eval mode. Masks come from `rng`, else the package generator."""
 
+    p: float
+    _rng: np.random.Generator | None
+
     def __init__(self, p: float = 0.5, *, rng: int | np.random.Generator | None = None) -> None:
         if isinstance(p, bool) or not isinstance(p, numbers.Real):
             raise TypeError(f"dropout probability p must be a number; got {type(p).__name__}")
@@ -24,7 +26,7 @@ class Dropout(Module):
         self.p = float(p)
         self._rng = None if rng is None else resolve_generator(rng)
 
-    def __call__(self, x: Value | float | list) -> Value | float | list:
+    def __call__(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return x
         single = not isinstance(x, (list, tuple))

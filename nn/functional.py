@@ -32,7 +32,7 @@ def _total(terms: Sequence[Scalar]) -> Scalar:
     return autograd.sum_values(terms)
 
 
-def _reduce(terms: list[Scalar], reduction: str, like: object) -> Any:
+def _reduce(terms: list[Scalar], reduction: str, like: Any) -> Any:
     """The mean or sum of `terms`, or (reduction "none") the terms in the shape of `like`."""
     if reduction == "none":
         return _shaped_like(terms, like)
@@ -40,7 +40,7 @@ def _reduce(terms: list[Scalar], reduction: str, like: object) -> Any:
     return total / len(terms) if reduction == "mean" else total
 
 
-def _shaped_like(terms: list[Scalar], like: object) -> Any:
+def _shaped_like(terms: list[Scalar], like: Any) -> Any:
     """`terms` (one per element, in order) nested as `like` is: one, a list, a list of lists."""
     if not _is_sequence(like):
         return terms[0]
@@ -56,16 +56,16 @@ def _check_reduction(reduction: str, who: str) -> None:
         raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
 
 
-def _is_sequence(x: object) -> bool:
+def _is_sequence(x: Any) -> bool:
     return isinstance(x, (list, tuple))
 
 
-def _check_element(x: object, who: str, what: str) -> None:
+def _check_element(x: Any, who: str, what: str) -> None:
     if not isinstance(x, Value) and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
         raise TypeError(f"{who}: {what} must hold Values or numbers; got {type(x).__name__}")
 
 
-def _pairs(pred: object, target: object, who: str) -> list[tuple[Scalar, Scalar]]:
+def _pairs(pred: Any, target: Any, who: str) -> list[tuple[Scalar, Scalar]]:
     """(prediction, target) element pairs; shapes must match exactly (one level of nesting)."""
     if not _is_sequence(pred):
         pred = [pred]
@@ -77,7 +77,7 @@ def _pairs(pred: object, target: object, who: str) -> list[tuple[Scalar, Scalar]
         )
     if not pred:
         raise ValueError(f"{who}: got no predictions (an empty list)")
-    pairs = []
+    pairs: list[tuple[Scalar, Scalar]] = []
     for i, (p, t) in enumerate(zip(pred, target, strict=True)):
         if _is_sequence(p) or _is_sequence(t):
             if not (_is_sequence(p) and _is_sequence(t)) or len(p) != len(t):
@@ -91,7 +91,7 @@ def _pairs(pred: object, target: object, who: str) -> list[tuple[Scalar, Scalar]
     return pairs
 
 
-def mse_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Scalar:
     """Mean (or sum) of squared errors (pred - target)²."""
     _check_reduction(reduction, "mse_loss")
     terms = []
@@ -101,10 +101,14 @@ def mse_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
     return _reduce(terms, reduction, pred)
 
 
-def l1_loss(pred: object, target: object, reduction: str = "mean") -> Scalar:
+def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Scalar:
     """Mean (or sum) of absolute errors |pred - target|."""
     _check_reduction(reduction, "l1_loss")
-    return _reduce([abs(p - t) for p, t in _pairs(pred, target, "l1_loss")], reduction, pred)
+    terms: list[Scalar] = []
+    for p, t in _pairs(pred, target, "l1_loss"):
+        error: Any = p - t  # a Value, or a float when both are numbers
+        terms.append(abs(error))
+    return _reduce(terms, reduction, pred)
 
 
 def _clamped_log(x: Scalar) -> Scalar:
@@ -112,7 +116,7 @@ def _clamped_log(x: Scalar) -> Scalar:
     return max(autograd.log(x), -100.0)
 
 
-def _bce_forward(p: float, t: float) -> float:
+def _bce_forward(p: float, t: float) -> Scalar:
     return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
 
 
@@ -149,7 +153,7 @@ _bce_term = autograd.define_op(
 )
 
 
-def binary_cross_entropy(prob: object, target: object, reduction: str = "mean") -> Scalar:
+def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Scalar:
     """-[t·log(p) + (1-t)·log(1-p)] on probabilities p in [0, 1] (logs clamped at -100 as in
     PyTorch). Prefer `binary_cross_entropy_with_logits` after a sigmoid: it is exact."""
     _check_reduction(reduction, "binary_cross_entropy")
@@ -170,7 +174,7 @@ def _bce_with_logits_term(x: Scalar, t: Scalar) -> Scalar:
 
 
 def binary_cross_entropy_with_logits(
-    logit: object, target: object, reduction: str = "mean"
+    logit: Any, target: Any, reduction: str = "mean"
 ) -> Scalar:
     """Binary cross-entropy of sigmoid(logit) against targets in [0, 1], computed stably."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
@@ -178,7 +182,7 @@ def binary_cross_entropy_with_logits(
     return _reduce([_bce_with_logits_term(x, t) for x, t in pairs], reduction, logit)
 
 
-def _check_logits(logits: object, who: str) -> list[Scalar]:
+def _check_logits(logits: Any, who: str) -> list[Scalar]:
     if not _is_sequence(logits) or not logits:
         raise ValueError(f"{who}: logits must be a non-empty list of Values (one per class)")
     for z in logits:
@@ -209,10 +213,10 @@ def log_softmax(logits: Sequence[Scalar]) -> list[Scalar]:
     return [s - log_sum for s in shifted]
 
 
-def _check_class(index: object, n_classes: int, who: str) -> int:
+def _check_class(index: Any, n_classes: int, who: str) -> int:
     if isinstance(index, bool) or not isinstance(index, numbers.Integral):
         raise TypeError(f"{who}: a class index must be an int; got {type(index).__name__}")
-    if not 0 <= index < n_classes:
+    if not 0 <= int(index) < n_classes:
         raise ValueError(
             f"{who}: class index {index} is out of range for {n_classes} classes "
             f"(valid: 0 to {n_classes - 1})"
@@ -220,7 +224,7 @@ def _check_class(index: object, n_classes: int, who: str) -> int:
     return int(index)
 
 
-def cross_entropy(logits: object, target: object, reduction: str = "mean") -> Scalar:
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Scalar:
     """-log softmax(logits)[target]: one sample (a list of logits and a class index) or a batch
     (a list of such lists and a list of indices), via a stable log-sum-exp."""
     who = "cross_entropy"
@@ -233,7 +237,7 @@ def cross_entropy(logits: object, target: object, reduction: str = "mean") -> Sc
                 f"{who}: {len(logits)} samples of logits but {len(target)} class indices"
             )
         samples = list(zip(logits, target, strict=True))
-        like: object = list(target)  # one loss per sample
+        like: Any = list(target)  # one loss per sample
     else:
         samples = [(logits, target)]
         like = None
@@ -247,7 +251,7 @@ def cross_entropy(logits: object, target: object, reduction: str = "mean") -> Sc
 
 
 def hinge_loss(
-    score: object, target: object, margin: float = 1.0, reduction: str = "mean"
+    score: Any, target: Any, margin: float = 1.0, reduction: str = "mean"
 ) -> Scalar:
     """max(0, margin - target·score) with targets -1 or +1: the max-margin loss of micrograd's
     moons demo (a score's sign is the predicted class)."""

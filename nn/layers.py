@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -164,7 +165,7 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Input) -> Value | list[Value]:
+    def __call__(self, x: Input) -> Any:
         for layer in self.layers:
             x = layer(x)
         return x

@@ -130,10 +130,10 @@ class Module:
 
     # -- state -----------------------------------------------------------------------------
 
-    def _state_slots(self) -> dict[str, tuple[object, int | None]]:
+    def _state_slots(self) -> dict[str, tuple[Any, int | None]]:
         """Where each state entry lives: (Value, None) for a parameter, (list, index) for a
         buffer element."""
-        slots: dict[str, tuple[object, int | None]] = {
+        slots: dict[str, tuple[Any, int | None]] = {
             name: (parameter, None) for name, parameter in self.named_parameters()
         }
         for prefix, module in self.named_modules():

@@ -84,7 +84,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Value, dict[str, float]] = {}
         self.steps = 0
-        items = list(params)
+        items: list[Any] = list(params)
         if not items:
             raise ValueError(f"{owner} got an empty parameter list")
         groups = items if all(isinstance(item, dict) for item in items) else [{"params": items}]

@@ -340,8 +340,8 @@ def _check_same_outputs(
 
 
 def _check_repeatable(
-    first: list[Sequence[float]],
-    second: list[Sequence[float]],
+    first: Sequence[Sequence[float]],
+    second: Sequence[Sequence[float]],
     wrt: list[str],
     derivative_name: str,
     what: str,

@@ -189,7 +189,7 @@ def failure_note(row: Row) -> str:
     return "the analytical derivative is not 0 but the value does not change with this input"
 
 
-def _number(x: float) -> str:
+def _number(x: float | None) -> str:
     return f"{x:.10g}"
 
 

@@ -111,7 +111,8 @@ def parse_expression(text: str, bound: Collection[str] | None = None) -> Express
             raise ExpressionError(f"syntax error: {error.msg}: the expression is incomplete",
                                   text, len(text.rstrip())) from None
         start = min(indent + error.offset - 1, len(text) - 1)
-        end = indent + error.end_offset - 1 if (error.end_offset or 0) > error.offset else None
+        end_offset = error.end_offset or 0
+        end = indent + end_offset - 1 if end_offset > error.offset else None
         raise ExpressionError(f"syntax error: {error.msg}", text, start, end) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply", text, 0, len(text)) from None
@@ -313,7 +314,7 @@ def _evaluate(tree: ast.expr, leaves: Mapping[str, Any]) -> Any:
 
 def _apply(node: ast.expr, operands: list[Any], leaves: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # the checks admit only numbers
     if isinstance(node, ast.Name):
         return leaves[node.id]
     if isinstance(node, ast.UnaryOp):

@@ -35,7 +35,8 @@ HIGHLIGHT = "#ff8c00"
 
 # How draw_dot(step=...) and the explore page show where each value stands in a backward walk
 # (the states of autograd.stepping; "reached" and "done" values are drawn as usual).
-STEP_STYLES = {
+Styles = dict[str | None, dict[str, str]]  # by step state; None: not drawing a step
+STEP_STYLES: Styles = {
     "current": {"fillcolor": "#ffe3c2", "color": HIGHLIGHT, "penwidth": "3.5"},
     "receiving": {"fillcolor": "#e2edf9", "color": "#2f6db5", "penwidth": "2.5"},
     "unreached": {"fillcolor": "#f5f5f5", "color": "#c9c9c9", "fontcolor": "#a8a8a8"},
@@ -43,13 +44,13 @@ STEP_STYLES = {
 # A value's op node and its edges: orange while its chain rule is applied, muted until then.
 _OP_PENDING = STEP_STYLES["unreached"]
 _EDGE_PENDING = {"color": "#d2d2d2"}
-STEP_OP_STYLES = {
+STEP_OP_STYLES: Styles = {
     "current": {"fillcolor": "#ffe3c2", "color": HIGHLIGHT, "penwidth": "2.5"},
     "unreached": _OP_PENDING,
     "reached": _OP_PENDING,
     "receiving": _OP_PENDING,
 }
-STEP_EDGE_STYLES = {
+STEP_EDGE_STYLES: Styles = {
     "current": {"color": HIGHLIGHT, "penwidth": "2.2"},
     "unreached": _EDGE_PENDING,
     "reached": _EDGE_PENDING,

@@ -50,7 +50,7 @@ def hessian(f: Callable[..., Any], inputs: Inputs, create_graph: bool = False) -
 def _leaves(inputs: Inputs, who: str) -> tuple[list[Value], bool]:
     """The inputs as Values (numbers become new leaves), and whether one was given unlisted."""
     single = not isinstance(inputs, (list, tuple))
-    items = [inputs] if single else list(inputs)
+    items: list[Any] = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if not items:
         raise ValueError(f"{who}: got no inputs (an empty list)")
     leaves = []

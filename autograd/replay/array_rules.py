@@ -87,6 +87,7 @@ def check_on_graph(rules: ArrayRules, nodes: Sequence[Value]) -> None:
             got = _call(rules, "forward", rules.forward, xs)
             _compare(rules, "forward", got, [node.data for node in nodes], shape)
             expected = _scalar_partials(rules, nodes)
+            assert rules.all_partials is not None  # a variadic op has them
             result = _call(rules, "all_partials", rules.all_partials, xs, out)
             try:
                 blocks = partial_blocks(result, len(xs))
@@ -96,7 +97,8 @@ def check_on_graph(rules: ArrayRules, nodes: Sequence[Value]) -> None:
                 for i, row in enumerate(block):
                     _compare(rules, f"partial {start + i}", row, expected[start + i], shape)
             return
-        args = [_probe([node.parents[i].data for node in nodes]) for i in range(rules.op.arity)]
+        arity = len(nodes[0].parents)
+        args = [_probe([node.parents[i].data for node in nodes]) for i in range(arity)]
         got = _call(rules, "forward", rules.forward, *args)
         _compare(rules, "forward", got, [node.data for node in nodes], shape)
         expected = _scalar_partials(rules, nodes)

@@ -108,7 +108,9 @@ def backward(
                 contribution = contribution.sum(axis=0, keepdims=True)
             if not run.batched and contribution.shape[1] > 1:
                 contribution = contribution.sum(axis=1, keepdims=True)
-            run.scatter.add_rows(grads[run.batched], contribution)
+            scatter = run.scatter
+            assert scatter is not None  # a run of this kind always has one
+            scatter.add_rows(grads[run.batched], contribution)
         return
     blocks = partial_blocks(rules.all_partials(args, out), group.width)
     for start, block in blocks:
@@ -237,6 +239,7 @@ class Scatter:
                 self.inverse, weights=flat[:, 0], minlength=len(self.slots)
             )
         else:
+            assert self.starts is not None  # set whenever rows repeat
             grads[self.slots] += np.add.reduceat(flat[self.order], self.starts, axis=0)
 
 

@@ -257,7 +257,7 @@ class Tape:
             saved = [kernels.forward(group, unbatched, batched) for group in recording.groups]
         return columns, (unbatched, batched), saved, (read, owned_alive, inputs)
 
-    def _read(self, leaves: Leaves) -> tuple[list[Value], np.ndarray]:
+    def _read(self, leaves: Leaves) -> tuple[list[Any], np.ndarray]:
         """The leaves, which must all exist, and their numbers."""
         values = [ref() for ref in leaves.refs]
         try:
@@ -277,7 +277,7 @@ class Tape:
                 f"Keep them alive, or compile the new graph."
             ) from None
 
-    def _inputs_alive(self) -> list[Value]:
+    def _inputs_alive(self) -> list[Any]:
         inputs = [ref() for ref in self._recording.inputs]
         if None in inputs:
             raise LeafGoneError(

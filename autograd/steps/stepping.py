@@ -128,19 +128,19 @@ class BackwardWalk(Iterator[Step]):
                 f"backward_steps(grad=...) takes a real number (dL/droot, 1.0 by default), "
                 f"got {type(grad).__name__}"
             )
-        self.root = root
+        self.root: Any = root
         self.nodes: list[Any] = root.graph()
         self.names: list[str] = node_names(self.nodes)
-        self._index = {id(node): i for i, node in enumerate(self.nodes)}
+        self._index: dict[int, int] = {id(node): i for i, node in enumerate(self.nodes)}
         # The order backward() processes nodes in: outputs before inputs, leaves skipped.
-        self._order = [node for node in reversed(self.nodes) if node.rule is not None]
-        self.total = len(self._order)
+        self._order: list[Any] = [n for n in reversed(self.nodes) if n.rule is not None]
+        self.total: int = len(self._order)
         self.steps: list[Step] = []
-        self.seed = float(grad)
+        self.seed: float = float(grad)
         # _keep_grads: work on a private copy of the gradients, from zero, leaving .grad alone
         # (what explore() needs to show a backward pass without touching the user's graph).
-        self._writes = not _keep_grads
-        self._started = False
+        self._writes: bool = not _keep_grads
+        self._started: bool = False
         self._upstream: dict[int, float] = {}  # this walk's contributions, per node id
         self._prior: dict[int, Any] = {}
         self._grads: dict[int, Any] = {}  # each node's gradient as the walk last left it
@@ -221,7 +221,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> BackwardWalk:
     return BackwardWalk(root, grad)
 
 
-Value.backward_steps = backward_steps
+Value.backward_steps = backward_steps  # type: ignore[assignment]  # root is the method's self
 
 
 def _accumulate(prior: Any, upstream: Any) -> Any:
