@@ -102,7 +102,7 @@ def explore(
         raise TypeError(f"forward must be True or False, got {forward!r}")
     page = build_page(root, forward=forward, grad=grad, precision=precision, rankdir=rankdir,
                       max_nodes=max_nodes)
-    if target is None:
+    if target is None or path is None:  # both or neither
         return page
     write_atomically(target, page.html.encode("utf-8"))
     return os.fspath(path)

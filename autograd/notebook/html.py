@@ -70,5 +70,6 @@ def drawing_html(walk: BackwardWalk, step: Step | None, precision: int) -> str:
     return f'<div style="{width}overflow-x: auto">{svg}</div>'
 
 
-Step._repr_html_ = step_html
-BackwardWalk._repr_html_ = walk_html
+# Attached here, as ops.py attaches operators to Value: steps/ never imports the drawing.
+Step._repr_html_ = step_html  # type: ignore[attr-defined]
+BackwardWalk._repr_html_ = walk_html  # type: ignore[attr-defined]

@@ -407,7 +407,7 @@ def _largest_paths(
             extended = [(entry[0] * local, parent, local, formula, entry) for entry in entries]
             merged = best.get(id(parent), []) + extended
             best[id(parent)] = heapq.nlargest(keep, merged, key=lambda e: _magnitude(e[0]))
-    paths = []
+    paths: list[Path] = []
     for entry in best.get(id(wrt), []):
         chain = []
         while entry is not None:
