@@ -263,7 +263,7 @@ def run_explain(args: argparse.Namespace) -> int:
         parser.error("say which gradient to explain: --wrt NAME (the paths from the result "
                      "down to NAME) or --at NAME (the sum over NAME's consumers)")
     root = expression_from_args(parser, args)
-    leaves = {node.label: node for node in root.graph() if node.is_leaf() and node.label}
+    leaves = {node.label: node for node in root.graph() if node.is_leaf and node.label}
     if not root.label:  # the texts call the result f (f', f'', ... if f is a bound name)
         root.label = "f"
         while root.label in leaves:

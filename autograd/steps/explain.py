@@ -303,7 +303,7 @@ def _explain_node(node: Value, output: Value, h: float, precision: int) -> NodeE
                 terms.append(Term(step.node, step.name, definition, position, step.upstream,
                                   update.local, update.formula, update.contribution))
                 gradient = gradient + update.contribution  # in backward's order
-    (backward,) = backward_grad(output, [node])
+    (backward,) = backward_grad(output, [node], materialize_grads=True)
     return NodeExplanation(
         node=node, name=names[id(node)], output=output, output_name=names[id(output)],
         terms=tuple(terms), gradient=gradient, backward_gradient=backward,
@@ -320,7 +320,7 @@ def _explain_paths(
 ) -> PathExplanation:
     nodes = output.graph()
     names = _name_table(output, nodes)
-    (gradient,) = backward_grad(output, [wrt])
+    (gradient,) = backward_grad(output, [wrt], materialize_grads=True)
     numerical = numerical_check(output, wrt, gradient, h)
     wrt_name = names.get(id(wrt), wrt.label or "wrt")
     if id(wrt) not in names:
