@@ -31,6 +31,12 @@ class ArrayOptimizer:
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"expected an nn.optim optimizer, got {type(optimizer).__name__}")
+        if len(optimizer.param_groups) != 1:
+            raise ValueError(
+                f"training on arrays steps one parameter group with one rule call; this "
+                f"optimizer has {len(optimizer.param_groups)} groups (give every parameter the "
+                "same settings, or train Value by Value)"
+            )
         position = {id(p): i for i, p in enumerate(optimizer.params)}
         order = np.array([position.get(id(p), -1) for p in params], dtype=np.intp)
         stepped = np.flatnonzero(order >= 0)
@@ -45,7 +51,10 @@ class ArrayOptimizer:
         self.state = self._state_from_optimizer()
 
     def zero_grad(self) -> None:
-        """Set the gradient of every parameter of the optimizer to 0 (as its zero_grad)."""
+        """Set the gradient of every parameter of the optimizer to 0: an array holds no None,
+        so this is ``zero_grad(set_to_none=False)``; a parameter the loss does not use is still
+        stepped (weight decay and momentum move it), where after the optimizer's own
+        ``zero_grad()`` (None) it would be skipped."""
         if self._stepped is None:
             self.grads[...] = 0.0
         else:
@@ -58,10 +67,11 @@ class ArrayOptimizer:
         values = self.values if selected is None else self.values[selected]
         grads = (self.grads if selected is None else self.grads[selected]).copy()
         state = dict(self.state)  # the rule replaces entries: kept apart until it is done
+        group = optimizer.param_groups[0]
         optimizer.steps += 1
-        optimizer._begin_step()
+        optimizer._begin_step(group)
         with np.errstate(all="ignore"):
-            updated = optimizer._update(values, grads, state)
+            updated = optimizer._update(values, grads, state, group)
         if selected is None:
             np.copyto(self.values, updated)
         else:
@@ -71,13 +81,18 @@ class ArrayOptimizer:
     def write_back(self) -> None:
         """Put the running state into the optimizer's per-parameter state, so that its own
         ``step()`` and ``state_dict()`` carry on from here."""
-        states = [self.optimizer.state[i] for i in self._order.tolist()]
+        states = self._states()
         for key, array in self.state.items():
             for state, number in zip(states, np.broadcast_to(array, self._order.shape).tolist()):
                 state[key] = number
 
+    def _states(self) -> list[dict[str, Any]]:
+        """The optimizer's state dict of each stepped parameter, in array order."""
+        params, state = self.optimizer.params, self.optimizer.state
+        return [state.setdefault(params[i], {}) for i in self._order.tolist()]
+
     def _state_from_optimizer(self) -> dict[str, Any]:
-        states = [self.optimizer.state[i] for i in self._order.tolist()]
+        states = self._states()
         keys = set(states[0]) if states else set()
         if any(set(state) != keys for state in states):
             raise ValueError(

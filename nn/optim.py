@@ -177,10 +177,11 @@ class Optimizer:
         corrections)."""
 
     def _update(
-        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
-    ) -> float:
+        self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> Any:
         """One parameter's new value from its gradient, its state (updated in place) and its
-        group's settings: the optimizer's arithmetic, all of it."""
+        group's settings: the optimizer's arithmetic, all of it. Floats, or (nn.array_optim)
+        arrays of a whole group's parameters at once."""
         raise NotImplementedError
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -279,8 +280,8 @@ class SGD(Optimizer):
         return checked
 
     def _update(
-        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
-    ) -> float:
+        self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> Any:
         weight_decay, momentum = group["weight_decay"], group["momentum"]
         if weight_decay != 0:
             grad = grad + weight_decay * value
@@ -335,8 +336,8 @@ class Adam(Optimizer):
         self._root_correction = math.sqrt(1 - beta2**self.steps)
 
     def _update(
-        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
-    ) -> float:
+        self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> Any:
         beta1, beta2 = group["betas"]
         weight_decay = group["weight_decay"]
         if weight_decay != 0:
@@ -399,8 +400,8 @@ class RMSprop(Optimizer):
         return {**checked, "centered": bool(settings["centered"])}
 
     def _update(
-        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
-    ) -> float:
+        self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> Any:
         alpha = group["alpha"]
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * value
@@ -452,8 +453,8 @@ class Adagrad(Optimizer):
         self._step_lr = group["lr"] / (1 + (self.steps - 1) * group["lr_decay"])
 
     def _update(
-        self, value: float, grad: float, state: dict[str, float], group: dict[str, Any]
-    ) -> float:
+        self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> Any:
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * value
         total = state.get("sum", group["initial_accumulator_value"]) + grad * grad

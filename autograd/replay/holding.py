@@ -77,6 +77,8 @@ def checked_extra(extra: Sequence[Value], read: Sequence[Value]) -> list[Value]:
 
 
 def _float_grad(leaf: Value) -> float:
+    if leaf.grad is None:  # zero_grad(set_to_none=True): no gradient yet
+        return 0.0
     if not isinstance(leaf.grad, (int, float)):
         raise TypeError(
             f"hold(): a leaf's .grad is a {type(leaf.grad).__name__} (made with "

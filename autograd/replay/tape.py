@@ -160,7 +160,7 @@ class Tape:
         read, numbers = self._read(recording.read)
         extra = checked_extra(extra, read)
         read_count = len(read)
-        by_slot = [None] * read_count
+        by_slot: list[Any] = [None] * read_count
         for leaf, slot in zip(read, recording.read.slots.tolist()):
             by_slot[slot] = leaf  # the leaves read take slots 0, 1, ... of the store
         buffer = np.empty(len(extra) + recording.unbatched_size)
