@@ -22,7 +22,7 @@ class Studio:
         self.url: str = f"http://{host}:{port}/?token={server.token}"
         self._stopped = threading.Event()
         self._serving = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="studio-server",
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="studio-server",
             daemon=True,
         )
         self._serving.start()

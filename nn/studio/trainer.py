@@ -186,6 +186,7 @@ class Trainer:
             self.points.labels.append(label)
         self._keep_sample_in_range()
         self._new_epoch()
+        self._wake.notify_all()  # training that waited for points can go on
         self.push()
 
     def state(self) -> dict[str, Any]:
