@@ -10,6 +10,8 @@
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+
+``python -m nn.studio`` (or ``nn.studio.serve()``) trains a network live in the browser.
 """
 
 from . import array_optim, compiled, datasets, functional, init, optim, schedules
@@ -34,6 +36,17 @@ from .layers import MLP, Layer, Neuron
 from .module import Module
 from .random import default_generator, manual_seed
 from .schedules import CosineAnnealingLR, LinearLR, StepLR
+
+
+
+def __getattr__(name: str) -> object:
+    # The studio (a web server and its page) is imported on first use: `import nn` stays light.
+    if name == "studio":
+        import importlib
+
+        return importlib.import_module("nn.studio")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
 
 __all__ = [
     "MLP",
