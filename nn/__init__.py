@@ -38,7 +38,6 @@ from .random import default_generator, manual_seed
 from .schedules import CosineAnnealingLR, LinearLR, StepLR
 
 
-
 def __getattr__(name: str) -> object:
     # The studio (a web server and its page) is imported on first use: `import nn` stays light.
     if name == "studio":

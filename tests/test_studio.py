@@ -108,6 +108,22 @@ def test_the_output_neurons_gradient_is_the_logistic_closed_form(studio):
         assert grad == pytest.approx(expected * out_weights[k], rel=1e-12, abs=1e-15)
 
 
+def test_the_heat_map_is_the_models_output_at_the_cells_centres():
+    model = nn.MLP(2, [5, 1], activation="tanh", rng=2)
+    with nn.studio.serve(model) as studio:
+        control(studio, "step")
+        s = state(studio)
+    grid = s["boundary"]
+    size = grid["size"]
+    xmin, xmax, ymin, ymax = s["bounds"]
+    assert grid["outputs"] == 1 and len(grid["values"]) == size * size
+    for row, column in [(0, 0), (0, size - 1), (size - 1, 0), (17, 30), (size // 2, size // 2)]:
+        x = xmin + (column + 0.5) / size * (xmax - xmin)
+        y = ymax - (row + 0.5) / size * (ymax - ymin)
+        expected = math.tanh(model([x, y]).data)  # eager, on the trained weights
+        assert grid["values"][row * size + column] == pytest.approx(expected, abs=6e-5)
+
+
 def test_a_neurons_value_graph_shows_its_data_and_grad(studio):
     s = control(studio, "step")
     status, neuron = request(studio, "/api/neuron", extra="&layer=2&index=3")

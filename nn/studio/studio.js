@@ -132,17 +132,43 @@ function fromCanvas(px, py, bounds, canvas) {
 }
 
 const raster = document.createElement("canvas");
+const RASTER = 220;  // pixels a side of the painted heat map, stretched to the canvas
+
+// The class and its strength (0 undecided .. 1 certain) at a point between the cells' centres,
+// interpolated bilinearly from the model's outputs there.
+function decide(grid, gx, gy, out) {
+  const n = grid.size;
+  const x = Math.max(0, Math.min(n - 1, gx)), y = Math.max(0, Math.min(n - 1, gy));
+  const x0 = Math.floor(x), y0 = Math.floor(y);
+  const x1 = Math.min(x0 + 1, n - 1), y1 = Math.min(y0 + 1, n - 1);
+  const fx = x - x0, fy = y - y0;
+  const k = grid.outputs;
+  for (let c = 0; c < k; c++) {
+    const at = (cx, cy) => grid.values[(cy * n + cx) * k + c];
+    out[c] = (at(x0, y0) * (1 - fx) + at(x1, y0) * fx) * (1 - fy) +
+             (at(x0, y1) * (1 - fx) + at(x1, y1) * fx) * fy;
+  }
+  if (k === 1) return [out[0] > 0 ? 1 : 0, Math.abs(out[0])];
+  let best = 0;
+  for (let c = 1; c < k; c++) if (out[c] > out[best]) best = c;
+  return [best, (out[best] - 1 / k) / (1 - 1 / k)];
+}
 
 function drawBoundary(s) {
   const canvas = $("boundary");
   const ctx = canvas.getContext("2d");
   const grid = s.boundary;
-  raster.width = raster.height = grid.size;
+  raster.width = raster.height = RASTER;
   const rctx = raster.getContext("2d");
-  const image = rctx.createImageData(grid.size, grid.size);
-  for (let i = 0; i < grid.classes.length; i++) {
-    const rgb = mix(CLASS_COLORS[grid.classes[i]], 0.15 + 0.5 * Math.sqrt(grid.strength[i]));
-    image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+  const image = rctx.createImageData(RASTER, RASTER);
+  const out = new Array(grid.outputs);
+  const scale = grid.size / RASTER;
+  for (let py = 0; py < RASTER; py++) {
+    for (let px = 0; px < RASTER; px++) {
+      const [c, strength] = decide(grid, (px + 0.5) * scale - 0.5, (py + 0.5) * scale - 0.5, out);
+      const rgb = mix(CLASS_COLORS[c], 0.2 + 0.5 * Math.sqrt(Math.max(0, strength)));
+      image.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * (py * RASTER + px));
+    }
   }
   rctx.putImageData(image, 0, 0);
   ctx.imageSmoothingEnabled = true;
@@ -411,9 +437,7 @@ function closeNeuron() {
 // ----- wiring -------------------------------------------------------------------------
 
 function settingValue(element) {
-  if (element.type === "number") return element.value === "" ? element.value :
-    Number(element.value);
-  return element.value;
+  return element.type === "number" ? Number(element.value) : element.value;
 }
 
 function wire() {
@@ -423,6 +447,7 @@ function wire() {
   $("clear").addEventListener("click", () => post("/api/points", {clear: true}));
   for (const element of document.querySelectorAll("[data-setting]")) {
     element.addEventListener("change", () => {
+      if (element.value === "") return;  // a field being retyped: nothing to send yet
       post("/api/config", {[element.dataset.setting]: settingValue(element)});
     });
   }

@@ -43,28 +43,26 @@ def boundary(
     bounds: tuple[float, float, float, float],
     n_classes: int,
 ) -> dict[str, Any]:
-    """The model at the centres of a GRID x GRID raster of the plot (row 0 at the top): each cell's
-    predicted class and how strongly (0 undecided .. 1 certain)."""
+    """The model at the centres of a GRID x GRID raster of the plot, row by row from the top:
+    for 2 classes tanh(score) per cell (its sign is the class); for more, each class's softmax
+    probability (``outputs`` numbers per cell). The page interpolates between the cells."""
     xmin, xmax, ymin, ymax = bounds
-    centres = (np.arange(GRID) + 0.5) / GRID  # of the cells, as the page paints them
+    centres = (np.arange(GRID) + 0.5) / GRID
     xs = xmin + centres * (xmax - xmin)
     ys = ymax - centres * (ymax - ymin)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     with np.errstate(all="ignore"):
         outputs = predict(grid)
         if outputs.ndim == 1:
-            classes = (outputs > 0).astype(int)
-            strength = np.abs(np.tanh(outputs))
+            values = np.tanh(outputs)
         else:
             shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
-            classes = probabilities.argmax(axis=1)
-            strength = (probabilities.max(axis=1) - 1 / n_classes) / (1 - 1 / n_classes)
-    strength = np.where(np.isfinite(strength), strength, 0.0)
+            values = shifted / shifted.sum(axis=1, keepdims=True)
+    values = np.where(np.isfinite(values), values, 0.0)  # a diverged model: undecided
     return {
         "size": GRID,
-        "classes": classes.tolist(),
-        "strength": np.round(strength, 3).tolist(),
+        "outputs": 1 if n_classes == 2 else n_classes,
+        "values": np.round(values, 4).ravel().tolist(),
     }
 
 
