@@ -279,6 +279,23 @@ def test_stop_ends_the_streams_joins_the_threads_and_frees_the_port():
     assert studio.stopped
 
 
+def test_a_program_that_ends_without_stop_is_not_held_by_an_open_tab():
+    script = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "import nn.studio\n"
+        "from studio_client import EventStream\n"
+        "studio = nn.studio.serve(play=True)\n"
+        "tab = EventStream(studio)\n"
+        "tab.next_state()\n"
+        "print('streaming', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "streaming\n"
+
+
 def test_points_are_added_and_cleared(studio):
     s = state(studio)
     xmin, xmax, ymin, ymax = s["bounds"]

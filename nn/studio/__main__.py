@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         studio = serve(port=args.port, dataset=args.dataset, seed=args.seed)
+    except KeyboardInterrupt:
+        print("Studio stopped before it started.", flush=True)
+        return 0
     except OSError as error:
         print(f"python -m nn.studio: cannot listen on port {args.port}: {error.strerror}; "
               f"pick another with --port, or leave it out for a free one", file=sys.stderr)

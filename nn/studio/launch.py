@@ -7,7 +7,7 @@ import secrets
 import threading
 from typing import Any
 
-from .server import StudioServer
+from .server import SOCKET_TIMEOUT, StudioServer
 from .trainer import Trainer
 
 
@@ -54,8 +54,9 @@ class Studio:
         self._trainer.close()
         self._server.broadcast.close()
         self._server.shutdown()
-        self._server.server_close()  # joins the request threads
         self._serving.join()
+        self._server.server_close()
+        self._server.join_requests(SOCKET_TIMEOUT)
         self._stopped.set()
 
     def __enter__(self) -> Studio:
@@ -91,10 +92,15 @@ def serve(
         raise ValueError(f"port must be an int from 0 (any free port) to 65535; got {port!r}")
     trainer = Trainer(model, X, y, settings)
     server = StudioServer(port, trainer, secrets.token_urlsafe(24))
-    trainer.publish = server.broadcast.publish
-    with trainer.exclusive():
-        trainer.push()
-    trainer.start()
+    try:
+        trainer.publish = server.broadcast.publish
+        with trainer.exclusive():
+            trainer.push()
+        trainer.start()
+    except BaseException:  # Ctrl-C while starting: nothing is left running
+        trainer.close()
+        server.server_close()
+        raise
     studio = Studio(server, trainer)
     if play:
         with trainer.exclusive():

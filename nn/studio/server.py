@@ -7,7 +7,7 @@ Routes (each needs ``?token=``, else 403):
   a neuron's Value graph as SVG, with its numbers;
 - ``POST /api/control`` ``{"action": ...}``, ``POST /api/config`` settings, ``POST /api/points``.
 
-A bad request gets a JSON ``{"error": ...}`` with status 400 and changes nothing. ``stop()``
+A bad request gets a JSON ``{"error": ...}`` with status 400 and changes nothing. Stopping
 wakes every event stream, closes the socket and joins every request thread.
 """
 
@@ -73,10 +73,11 @@ class BadRequest(Exception):
 
 
 class StudioServer(ThreadingHTTPServer):
-    """Bound to 127.0.0.1 only; request threads are joined on close (not daemons)."""
+    """Bound to 127.0.0.1 only, one thread a request. The threads are daemons, so that a
+    program that ends without ``stop()`` is not kept alive by an open tab; ``join_requests``
+    waits for them."""
 
-    daemon_threads = False
-    block_on_close = True
+    daemon_threads = True
 
     def __init__(self, port: int, trainer: Trainer, token: str) -> None:
         super().__init__((HOST, port), StudioHandler)
@@ -84,6 +85,32 @@ class StudioServer(ThreadingHTTPServer):
         self.token = token
         self.broadcast = Broadcast()
         self.page = _page()
+        self._requests: set[threading.Thread] = set()
+        self._requests_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Registered here, in the accept loop, so that once shutdown() has returned every
+        # request thread there will ever be is in the set.
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), daemon=True
+        )
+        with self._requests_lock:
+            self._requests.add(thread)
+        thread.start()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._requests_lock:
+                self._requests.discard(threading.current_thread())
+
+    def join_requests(self, timeout: float) -> None:
+        """Wait for every request thread to end (each waits at most ``timeout`` seconds)."""
+        with self._requests_lock:
+            running = list(self._requests)
+        for thread in running:
+            thread.join(timeout)
 
 
 class StudioHandler(BaseHTTPRequestHandler):
