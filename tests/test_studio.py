@@ -69,6 +69,17 @@ def test_step_takes_one_optimizer_step_and_reset_starts_over(studio):
     assert again["network"]["weights"] == first["network"]["weights"]  # the same seed
 
 
+def test_a_diverging_loss_pauses_training_and_says_why():
+    with nn.studio.serve(
+        optimizer="sgd", learning_rate=10, loss="mse", activation="relu", hidden_layers=3,
+        width=32, speed=1000, play=True,
+    ) as studio:
+        stopped = wait_for(lambda: (s := state(studio))["running"] is False and s)
+        assert "training paused. Lower the learning rate" in stopped["message"]
+        assert stopped["loss"] is None  # inf or nan, sent as JSON null
+        assert control(studio, "reset")["message"] == ""
+
+
 def _weights_after_one_step(engine: str, **settings) -> list:
     with nn.studio.serve(engine=engine, **settings) as studio:
         return control(studio, "step")["network"]["weights"]

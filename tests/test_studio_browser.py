@@ -48,11 +48,24 @@ def test_play_add_a_point_and_open_a_neuron(browser):  # noqa: F811 (the fixture
         wait_for(lambda: int(text(browser, "step-count")) >= 25)
         assert text(browser, "loss") != first_loss
         assert state(studio)["running"] is True
+
+        # A neuron clicked while training runs (its drawing is recoloured, not rebuilt, ten
+        # times a second) opens its Value graph for the selected sample.
+        browser.find_element(By.CSS_SELECTOR, '#network .neuron[data-layer="2"]'
+                                              '[data-index="3"]').click()
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#neuron-graph svg"))
+        assert text(browser, "neuron-title").startswith("h2.3 for sample 0")
         click(browser, "pause")
         wait_for(lambda: state(studio)["running"] is False)
         shown = wait_for(lambda: (s := state(studio))["step"] == int(text(browser, "step-count"))
                          and s)
         assert text(browser, "loss") == f"{shown['loss']:.4f}"
+        # Paused, the graph is redrawn for the weights now shown.
+        wait_for(lambda: text(browser, "neuron-title").endswith(f"at step {shown['step']}"))
+        net = shown["network"]
+        assert f"data {net['activation'][2][3]:.4f}" in text(browser, "neuron-facts")
+        graph_text = browser.find_element(By.ID, "neuron-graph").get_attribute("textContent")
+        assert "h2.3" in graph_text and "grad" in graph_text
 
         # A click on the plot adds a point of class 1 where the click was.
         browser.find_element(By.CSS_SELECTOR, "input[name=click][value='1']").click()
@@ -67,16 +80,6 @@ def test_play_add_a_point_and_open_a_neuron(browser):  # noqa: F811 (the fixture
         assert label == 1
         assert x == pytest.approx(xmin + (size / 2 - 110) * pixel, abs=1.5 * pixel)
         assert y == pytest.approx(ymax - (size / 2 + 150) * pixel, abs=1.5 * pixel)
-
-        # A neuron's Value graph, for the selected sample, with its data and grad.
-        browser.find_element(By.CSS_SELECTOR, '#network .neuron[data-layer="2"]'
-                                              '[data-index="3"]').click()
-        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#neuron-graph svg"))
-        assert text(browser, "neuron-title").startswith("h2.3 for sample 0")
-        net = state(studio)["network"]
-        assert f"data {net['activation'][2][3]:.4f}" in text(browser, "neuron-facts")
-        graph_text = browser.find_element(By.ID, "neuron-graph").get_attribute("textContent")
-        assert "h2.3" in graph_text and "grad" in graph_text
 
         # Colour by gradient: the neurons take other colours.
         fills = [c.get_attribute("fill") for c in
