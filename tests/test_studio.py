@@ -49,8 +49,9 @@ def test_play_trains_and_the_loss_falls(studio):
     later = wait_for(lambda: (s := state(studio))["step"] >= 150 and s)
     assert later["loss"] < 0.5 * first["loss"]
     assert later["accuracy"] >= 0.95
+    assert 0 < state(studio)["steps_per_second"] <= 1000
     paused = control(studio, "pause")
-    assert paused["running"] is False
+    assert paused["running"] is False and paused["steps_per_second"] == 0
     time.sleep(0.3)
     assert state(studio)["step"] == state(studio)["step"]  # nothing trains while paused
     # The curve is the loss over all points, step by step.

@@ -205,7 +205,7 @@ class Trainer:
             "message": self.message,
             "engine": self.settings.engine,
             "parameters": self.model.num_parameters(),
-            "steps_per_second": round(self._rate, 1),
+            "steps_per_second": round(self._rate, 1) if self.running else 0.0,
             "n_classes": self.points.n_classes,
             "bounds": list(self.points.bounds),
             "points": [[x, y, c] for (x, y), c in zip(self.points.X, self.points.labels)],
@@ -362,7 +362,7 @@ class Trainer:
         self.steps += 1
         now = time.monotonic()
         self._rate_window = [t for t in self._rate_window if now - t < 1.0] + [now]
-        self._rate = float(len(self._rate_window)) if self.running else 0.0
+        self._rate = float(len(self._rate_window))
 
     # ----- what the views show --------------------------------------------------------------
 
