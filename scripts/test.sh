@@ -30,12 +30,11 @@ done
 # chromium and chromium-driver and the `browser` extra (selenium). Without them they skip,
 # saying why; CI always sets them up, and then a missing browser fails those tests instead.
 # The suite also runs every demo (--quick) and checks the benchmark's implementations agree,
-# so it needs the demos and bench extras too; and it executes a notebook (nn.studio.show), so
-# the notebook extra (a Jupyter kernel and nbclient).
-extras="test,demos,bench,notebook"
+# so it needs the demos and bench extras too.
+extras="test,demos,bench"
 if [ "$with_browser" -eq 1 ]; then
     cr_ensure_browser
-    extras="test,demos,bench,notebook,browser"
+    extras="test,demos,bench,browser"
     export CHAINRULE_REQUIRE_BROWSER=1
 fi
 

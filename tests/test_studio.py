@@ -147,6 +147,17 @@ def test_a_neurons_value_graph_shows_its_data_and_grad(studio):
     assert math.tanh(neuron["weighted_sum"]) == pytest.approx(neuron["data"], rel=1e-12)
     assert neuron["svg"].lstrip().startswith(("<?xml", "<svg", "<!--"))
     assert "h2.3" in neuron["svg"] and "h1.7.b" in neuron["svg"]
+    # autograd.explain: the same gradient as the sum over the neuron's consumers (the 1 output
+    # neuron), checked numerically; the parameters are named as in the drawing.
+    explained = neuron["explain"]
+    assert explained["gradient"] == pytest.approx(neuron["grad"], rel=1e-12)
+    assert explained["agrees"] and explained["numerical"] == pytest.approx(neuron["grad"], rel=1e-4)
+    assert explained["text"].startswith("dL/d(h2.3), where L is loss")
+    assert "out.0.w.3" in explained["text"]
+    model = nn.MLP(2, [3, 1], rng=0)
+    with nn.studio.serve(model) as own:
+        request(own, "/api/neuron", extra="&layer=1&index=0")
+    assert [p.label for p in model.parameters()] == [""] * model.num_parameters()
     # The parameters' gradients from training are left as they were.
     assert state(studio)["network"]["grad_norms"] == s["network"]["grad_norms"]
 

@@ -66,6 +66,8 @@ def test_play_add_a_point_and_open_a_neuron(browser):  # noqa: F811 (the fixture
         assert f"data {net['activation'][2][3]:.4f}" in text(browser, "neuron-facts")
         graph_text = browser.find_element(By.ID, "neuron-graph").get_attribute("textContent")
         assert "h2.3" in graph_text and "grad" in graph_text
+        explained = text(browser, "neuron-explain")
+        assert explained.startswith("dL/d(h2.3), where L is loss") and ": agrees" in explained
 
         # A click on the plot adds a point of class 1 where the click was.
         browser.find_element(By.CSS_SELECTOR, "input[name=click][value='1']").click()
@@ -103,6 +105,7 @@ def test_play_add_a_point_and_open_a_neuron(browser):  # noqa: F811 (the fixture
             control(studio, "play")
             wait_for(lambda: int(text(browser, "step-count")) >= shown["step"] + 40)
             last = control(studio, "pause")["step"]
+            browser.set_window_size(1400, 1250)  # down to the neuron's Value graph
             browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
             wait_for(lambda: text(browser, "neuron-title").endswith(f"at step {last}"))
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

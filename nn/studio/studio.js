@@ -391,6 +391,7 @@ async function fetchNeuron() {
     const data = await reply.json();
     if (!reply.ok) {
       $("neuron-facts").textContent = data.error;
+      $("neuron-explain").textContent = "";
       $("neuron-graph").replaceChildren();
       return;
     }
@@ -402,6 +403,7 @@ async function fetchNeuron() {
     const collapsed = data.collapsed === "no" ? "" : ` · drawn collapsed: ${data.collapsed}`;
     $("neuron-facts").textContent = `data ${fmt(data.data)} · grad ${fmt(data.grad)} ` +
       `(of this sample's loss)${pre} · ${data.values} values${collapsed}`;
+    $("neuron-explain").textContent = data.explain.text;
     const drawing = new DOMParser().parseFromString(data.svg, "image/svg+xml").documentElement;
     // Graphviz gives the size in points; shown at 60% of it, scrolled when larger than the box.
     for (const side of ["width", "height"]) {

@@ -217,15 +217,17 @@ class Trainer:
 
     def neuron(self, layer: Any, index: Any) -> tuple[Any, dict[str, Any]]:
         """The Graphviz drawing of one neuron's graph for the selected sample (not yet laid out:
-        the caller renders it outside the lock) and its numbers."""
+        the caller renders it outside the lock), its numbers, and ``autograd.explain`` of its
+        gradient."""
         sizes = [2] + [len(layer_.neurons) for layer_ in self.model.layers]
         layer = views.whole_number("layer", layer, 0, len(sizes) - 1)
         index = views.whole_number("index", index, 0, sizes[layer] - 1)
         if not self.points.X:
             raise SettingsError("there are no points, so no sample to draw the neuron for")
         upstream = sum(sizes[1:layer])
-        with self._sample_graph() as (values, _):
+        with self._sample_graph() as (values, loss):
             drawing, facts = views.neuron_drawing(values[layer][index], self.model, upstream)
+            facts["explain"] = views.neuron_explanation(values[layer][index], loss, self.model)
         facts.update(layer=layer, index=index, sample=self.settings.sample, step=self.steps)
         return drawing, facts
 

@@ -156,3 +156,25 @@ def neuron_drawing(value: Value, model: Any, neurons_upstream: int) -> tuple[Any
         "collapsed": collapsed,
     }
     return drawing, facts
+
+
+def neuron_explanation(value: Value, loss: Value, model: Any) -> dict[str, Any]:
+    """``autograd.explain(value, output=loss)``: the neuron's gradient as the sum over the values
+    that use it, with the numbers, and a numerical check. The parameters are named as in the
+    drawing while it runs, then get their own labels back."""
+    params = drawing_names(model)
+    labels = [p.label for _, p in params]
+    for name, p in params:
+        p.label = name
+    try:
+        explanation = autograd.explain(value, output=loss)
+    finally:
+        for (_, p), label in zip(params, labels):
+            p.label = label
+    check = explanation.numerical
+    return {
+        "text": str(explanation),
+        "gradient": number(explanation.gradient),
+        "numerical": number(check.estimate),
+        "agrees": check.agrees(),
+    }
