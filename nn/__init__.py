@@ -10,6 +10,8 @@
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+
+``python -m nn.studio`` (or ``nn.studio.serve()``) trains a network live in the browser.
 """
 
 import autograd as _autograd
@@ -49,6 +51,16 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELos
 from .module import Module
 from .random import default_generator, manual_seed
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, StepLR
+
+
+def __getattr__(name: str) -> object:
+    # The studio (a web server and its page) is imported on first use: `import nn` stays light.
+    if name == "studio":
+        import importlib
+
+        return importlib.import_module("nn.studio")
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",

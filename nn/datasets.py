@@ -137,6 +137,31 @@ def make_spirals(
     return _finish(points, labels, 0.0, shuffle, None, generator)
 
 
+def make_blobs(
+    n_samples: int = 150,
+    n_classes: int = 3,
+    noise: float = 0.4,
+    radius: float = 1.5,
+    *,
+    shuffle: bool = True,
+    seed: Seed = None,
+) -> tuple[list[list[float]], list[int]]:
+    """`n_classes` round Gaussian clusters (labels 0 .. n_classes-1) of standard deviation
+    `noise`, centred evenly on a circle of `radius` around the origin, the first at angle 0."""
+    n_classes = _check_count("n_classes", n_classes, 2)
+    n_samples = _check_count("n_samples", n_samples, n_classes)
+    noise = _check_noise(noise)
+    if isinstance(radius, bool) or not isinstance(radius, numbers.Real):
+        raise TypeError(f"radius must be a number; got {type(radius).__name__}")
+    if not radius > 0:
+        raise ValueError(f"radius (the centres' distance from 0) must be > 0; got {radius}")
+    sizes = [n_samples // n_classes + (k < n_samples % n_classes) for k in range(n_classes)]
+    angles = 2 * np.pi * np.arange(n_classes) / n_classes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    classes = np.repeat(np.arange(n_classes), sizes)
+    return _finish(centres[classes], classes, noise, shuffle, None, resolve_generator(seed))
+
+
 def make_xor(
     n_samples: int = 4,
     noise: float = 0.0,

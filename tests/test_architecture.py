@@ -234,3 +234,25 @@ def test_nn_uses_no_demo_or_benchmark_code():
     for name, path in modules("nn").items():
         for target, _ in imports(path, name, module_level_only=False):
             assert not target.startswith(("demos", "bench", "tests")), (name, target)
+
+
+NN_PUBLIC = public_names("nn")
+
+
+def test_the_studio_uses_nns_public_names_only():
+    # nn.studio is built like any user of nn: from its __all__ and its public modules' names.
+    for name, path in modules("nn/studio").items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for target, names in imports(path, name, module_level_only=False):
+            if target == "nn":
+                assert set(names) <= NN_PUBLIC, (name, names)
+            elif target.startswith("nn.") and not target.startswith("nn.studio"):
+                assert target.split(".")[1] in NN_PUBLIC, (name, target)
+                assert not [n for n in names if n.startswith("_")], (name, target, names)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "nn"
+            ):
+                assert node.attr in NN_PUBLIC, (name, node.attr)

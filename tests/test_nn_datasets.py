@@ -25,6 +25,7 @@ def is_plain(X, y):
         lambda **kw: datasets.make_circles(50, **kw),
         lambda **kw: datasets.make_spirals(60, n_classes=3, **kw),
         lambda **kw: datasets.make_xor(20, noise=0.1, **kw),
+        lambda **kw: datasets.make_blobs(30, **kw),
     ],
 )
 def test_seeded_plain_lists_same_seed_same_data(make):
@@ -76,6 +77,21 @@ def test_spirals_classes_and_radius():
     assert sorted(y5) == [0, 0, 0, 0, 1, 1, 1]
 
 
+def test_blobs_are_clusters_around_evenly_spaced_centres():
+    X, y = datasets.make_blobs(3000, n_classes=3, noise=0.3, radius=2.0, seed=0)
+    assert [y.count(k) for k in range(3)] == [1000, 1000, 1000]
+    points, labels = np.array(X), np.array(y)
+    for k in range(3):
+        angle = 2 * math.pi * k / 3
+        members = points[labels == k]
+        centre = members.mean(axis=0)
+        assert np.allclose(centre, [2 * math.cos(angle), 2 * math.sin(angle)], atol=0.05)
+        assert np.allclose(members.std(axis=0), 0.3, atol=0.03)
+    exact, labels = datasets.make_blobs(5, n_classes=2, noise=0.0, shuffle=False)
+    assert labels == [0, 0, 0, 1, 1]
+    assert exact == [[1.5, 0.0]] * 3 + [[-1.5, pytest.approx(0.0, abs=1e-12)]] * 2
+
+
 def test_xor_is_the_truth_table():
     X, y = datasets.make_xor()
     assert X == [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -117,6 +133,10 @@ def test_batches_cover_every_sample_once_in_a_seeded_order():
         (lambda: datasets.make_moons(10, noise=-0.1), ValueError, "noise"),
         (lambda: datasets.make_circles(10, factor=1.5), ValueError, "factor"),
         (lambda: datasets.make_spirals(10, n_classes=1), ValueError, "n_classes"),
+        (lambda: datasets.make_blobs(10, n_classes=1), ValueError, "n_classes"),
+        (lambda: datasets.make_blobs(2, n_classes=3), ValueError, "n_samples must be at least 3"),
+        (lambda: datasets.make_blobs(10, radius=0), ValueError, "radius"),
+        (lambda: datasets.make_blobs(10, radius="1"), TypeError, "radius must be a number"),
         (lambda: datasets.make_moons(10, labels=(1,)), ValueError, "labels must be a pair"),
         (lambda: datasets.make_moons(10, seed=-1), ValueError, "seed"),
         (lambda: list(datasets.batches([1, 2], [1], 1)), ValueError, r"differ in length"),
