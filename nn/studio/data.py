@@ -70,10 +70,11 @@ def given_data(X: Any, y: Any) -> Points:
                 f"X[{i}] is {row!r}: the studio plots 2 features, so each point must be two "
                 f"finite numbers"
             )
-    whole = [_whole(v) for v in labels]
-    if any(v is None for v in whole):
-        bad = next(v for v, w in zip(labels, whole) if w is None)
+    maybe_whole = [_whole(v) for v in labels]
+    if any(v is None for v in maybe_whole):
+        bad = next(v for v, w in zip(labels, maybe_whole) if w is None)
         raise ValueError(f"labels must be whole numbers (class indices); got {bad!r}")
+    whole = [v for v in maybe_whole if v is not None]
     if set(whole) <= {-1, 1} and -1 in whole:
         whole = [(v + 1) // 2 for v in whole]
     if min(whole) < 0:
@@ -93,7 +94,8 @@ def _finite_number(value: Any) -> bool:
 def _whole(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    return int(value) if float(value).is_integer() else None
+    number = float(value)
+    return int(number) if number.is_integer() else None
 
 
 def extent(X: list[list[float]]) -> tuple[float, float, float, float]:

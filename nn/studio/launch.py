@@ -17,7 +17,7 @@ class Studio:
     def __init__(self, server: StudioServer, trainer: Trainer) -> None:
         self._server = server
         self._trainer = trainer
-        host, port = server.server_address[:2]
+        host, port = str(server.server_address[0]), int(server.server_address[1])
         self.port: int = port
         self.url: str = f"http://{host}:{port}/?token={server.token}"
         self._stopped = threading.Event()

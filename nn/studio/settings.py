@@ -84,9 +84,10 @@ def _integer(name: str, value: Any, low: int, high: int) -> int:
         value = int(value)  # JavaScript has one number type: 32.0 is 32
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise SettingsError(f"{name} must be a whole number; got {value!r}")
-    if not low <= value <= high:
+    number = int(value)
+    if not low <= number <= high:
         raise SettingsError(f"{name} must be from {low} to {high}; got {value}")
-    return int(value)
+    return number
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

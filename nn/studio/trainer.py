@@ -272,6 +272,7 @@ class Trainer:
 
     def _new_optimizer(self) -> None:
         s = self.settings
+        self.optimizer: nn.optim.Optimizer
         params = self.model.parameters()
         if s.optimizer == "adam":
             self.optimizer = nn.optim.Adam(params, lr=s.learning_rate)
