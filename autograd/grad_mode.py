@@ -37,6 +37,34 @@ class _GradMode(threading.local):
 grad_mode = _GradMode()
 
 
+class _OpenBlocks:
+    """How many no_grad / enable_grad / detect_anomaly blocks are open, in all threads together.
+
+    Making a node reads ``grad_mode.enabled`` only while this is non-zero: reading a thread-local
+    is the slowest step of making a node, and almost always every thread is in the default mode
+    (record, no checks). The count errs only upwards (a block counts itself before it switches
+    and uncounts itself after switching back, so Ctrl-C in between leaves it too high): too high
+    costs the thread-local read, never a wrong mode.
+    """
+
+    __slots__ = ("count", "_lock")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def opened(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def closed(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+open_blocks = _OpenBlocks()
+
+
 def is_grad_enabled() -> bool:
     """True when operations on Values record the graph (the default)."""
     return grad_mode.recording
@@ -49,6 +77,7 @@ class _ModeSwitch:
     value: bool
 
     def __enter__(self) -> None:
+        open_blocks.opened()  # first: see _OpenBlocks
         self._previous = getattr(grad_mode, self.flag)
         setattr(grad_mode, self.flag, self.value)
         grad_mode.refresh()
@@ -56,6 +85,7 @@ class _ModeSwitch:
     def __exit__(self, *exc_info: object) -> None:
         setattr(grad_mode, self.flag, self._previous)
         grad_mode.refresh()
+        open_blocks.closed()  # last: see _OpenBlocks
 
     def __call__(self, function: F) -> F:
         switch = type(self)

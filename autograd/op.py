@@ -13,7 +13,7 @@ from operator import attrgetter
 from typing import Any, Protocol, cast
 
 from autograd.anomaly import check_new_node
-from autograd.grad_mode import ANOMALY_CHECKS, grad_mode
+from autograd.grad_mode import ANOMALY_CHECKS, grad_mode, open_blocks
 from autograd.ieee import FLOAT_ERRORS, call_ieee
 from autograd.value import Value, _creation_counter
 from autograd.vectorize import apply_to_arrays, is_array
@@ -307,12 +307,12 @@ def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
-    recording = grad_mode.enabled
-    if recording:
+    recording = grad_mode.enabled if open_blocks.count else True
+    if recording and parents:
         node.parents = parents
         node.rule = op
     else:
-        node.parents = ()
+        node._in0 = node._in1 = None
         node.rule = None
     node._acc = None
     node._order = next(_creation_counter)
@@ -354,6 +354,7 @@ def _on_plain_numbers(op: Op, args: tuple[Any, ...]) -> Any:
 def _make_apply(op: Op) -> Callable[..., Any]:
     forward = op.forward
     mode = grad_mode
+    blocks = open_blocks
     next_order = _creation_counter.__next__
 
     # The unary and binary forms build their node inline, not through _node(): one call fewer
@@ -373,12 +374,13 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             node.data = data
             node.grad = 0.0
             node.label = ""
-            recording = mode.enabled
+            recording = mode.enabled if blocks.count else True  # see _OpenBlocks
+            node._in1 = None
             if recording:
-                node.parents = (x,)
+                node._in0 = x
                 node.rule = op
             else:
-                node.parents = ()
+                node._in0 = None
                 node.rule = None
             node._acc = None
             node._order = next_order()
@@ -411,12 +413,13 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             node.data = data
             node.grad = 0.0
             node.label = ""
-            recording = mode.enabled
+            recording = mode.enabled if blocks.count else True  # see _OpenBlocks
             if recording:
-                node.parents = (x, y)
+                node._in0 = x
+                node._in1 = y
                 node.rule = op
             else:
-                node.parents = ()
+                node._in0 = node._in1 = None
                 node.rule = None
             node._acc = None
             node._order = next_order()
@@ -470,7 +473,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         (c0,) = partials
 
         def backprop_unary_constant(node: Value, g: float) -> None:
-            node.parents[0]._acc += g * c0
+            node._in0._acc += g * c0
 
         return backprop_unary_constant
 
@@ -478,7 +481,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         (d0,) = partials
 
         def backprop_unary(node: Value, g: float) -> None:
-            (a,) = node.parents
+            a = node._in0
             try:
                 local = d0(a.data, node.data)
             except FLOAT_ERRORS:
@@ -491,7 +494,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         c0, c1 = partials
 
         def backprop_binary_constant(node: Value, g: float) -> None:
-            a, b = node.parents
+            a, b = node._in0, node._in1
             a._acc += g * c0
             b._acc += g * c1
 
@@ -501,7 +504,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         d0, d1 = partials
 
         def backprop_binary(node: Value, g: float) -> None:
-            a, b = node.parents
+            a, b = node._in0, node._in1
             x, y, out = a.data, b.data, node.data
             try:
                 local_a = d0(x, y, out)

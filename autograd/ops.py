@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from numbers import Real
-from operator import mul as _times
 from typing import Any
 
 from autograd import ieee
@@ -40,7 +40,9 @@ def _reflected(apply: Callable[[Any, Any], Any]) -> Callable[[Value, Any], Any]:
 
 
 # Each op below is attached to Value right after its declaration (Value.__add__ = add.op.apply):
-# the op's apply builds the node, with no method in between.
+# the op's apply builds the node, with no method in between. The forwards of +, - and * are
+# Python's own operator.add, .sub and .mul (x + y, x - y, x * y): the same results as a lambda,
+# on floats and on arrays, for a cheaper call on the commonest nodes.
 
 # Used in partials declared before them (a partial runs only after the module has loaded).
 log: OpFunction
@@ -50,7 +52,7 @@ cos: OpFunction
 # ----- arithmetic -------------------------------------------------------------------------------
 
 add = define_op(
-    "+", lambda x, y: x + y,
+    "+", operator.add,
     1.0,
     1.0,
     formula="{0} + {1}", partial_formulas=("1", "1"),
@@ -59,7 +61,7 @@ Value.__add__ = add.op.apply
 Value.__radd__ = _reflected(add.op.apply)
 
 sub = define_op(
-    "-", lambda x, y: x - y,
+    "-", operator.sub,
     1.0,
     -1.0,
     formula="{0} - {1}", partial_formulas=("1", "-1"),
@@ -68,7 +70,7 @@ Value.__sub__ = sub.op.apply
 Value.__rsub__ = _reflected(sub.op.apply)
 
 mul = define_op(
-    "*", lambda x, y: x * y,
+    "*", operator.mul,
     lambda x, y, out: y,
     lambda x, y, out: x,
     formula="{0} * {1}", partial_formulas=("{1}", "{0}"),
@@ -342,7 +344,7 @@ _sum = define_variadic_op(
 
 def _dot_forward(xs_then_ys: Sequence[Any]) -> Any:
     n = len(xs_then_ys) // 2
-    return sum(map(_times, xs_then_ys[:n], xs_then_ys[n:]), -0.0)
+    return sum(map(operator.mul, xs_then_ys[:n], xs_then_ys[n:]), -0.0)
 
 
 def _dot_partials(xs_then_ys: Sequence[Any], out: Any) -> tuple[Any, ...]:
@@ -362,7 +364,7 @@ _dot = define_variadic_op(
 
 def _linear_forward(weights_inputs_bias: Sequence[Any]) -> Any:
     n = len(weights_inputs_bias) // 2
-    weighted = sum(map(_times, weights_inputs_bias[:n], weights_inputs_bias[n:-1]), -0.0)
+    weighted = sum(map(operator.mul, weights_inputs_bias[:n], weights_inputs_bias[n:-1]), -0.0)
     return weighted + weights_inputs_bias[-1]
 
 
