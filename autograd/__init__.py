@@ -24,6 +24,7 @@ from autograd.backward import grad, topological_order
 from autograd.check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from autograd.draw import draw_dot, render
 from autograd.explorer import explore
+from autograd.gc_pause import gc_paused
 from autograd.grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -88,6 +89,7 @@ __all__ = [
     "explain",
     "explore",
     "functional",
+    "gc_paused",
     "grad",
     "gradcheck",
     "gradgradcheck",

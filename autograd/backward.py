@@ -15,9 +15,11 @@ from typing import Any
 from autograd.anomaly import propagate_checking
 from autograd.grad_mode import grad_mode
 from autograd.hooks import any_hooks, run_hooks
+from autograd.ops import add, mul
 from autograd.value import Value
 
 _creation_order = attrgetter("_order")
+_MUL, _ADD = mul.op, add.op
 
 
 def topological_order(*roots: Value) -> list[Value]:
@@ -190,10 +192,7 @@ def _run(roots: tuple[Value, ...], grads: tuple[Any, ...], create_graph: bool) -
         elif grad_mode.anomaly:
             propagate_checking(nodes)
         else:
-            for node in nodes:
-                rule = node.rule
-                if rule is not None:
-                    rule.backprop(node, node._acc)
+            _propagate_floats(nodes)
     except TypeError as error:
         _clear_accumulators(nodes)
         _explain_type_error(node, error)
@@ -211,13 +210,6 @@ def _step_for(create_graph: bool) -> Callable[[Iterable[Value]], None]:
     if grad_mode.anomaly:
         return propagate_checking
     return _propagate_floats
-
-
-def _propagate_floats(nodes: Iterable[Value]) -> None:
-    for node in nodes:
-        rule = node.rule
-        if rule is not None:
-            rule.backprop(node, node._acc)
 
 
 def _clear_accumulators(nodes: list[Value]) -> None:
@@ -254,15 +246,60 @@ def _explain_type_error(node: Value, error: TypeError) -> None:
 
 
 def _collect(nodes: list[Value]) -> None:
-    """Extend the roots to every node under them, outputs first; mark each with ``_acc = 0.0``."""
+    """Extend the roots to every node under them, outputs first; mark each with ``_acc = 0.0``.
+
+    The plain rule: ``for parent in node.parents``, list and mark every parent not yet marked,
+    then sort by creation order. Written out below for speed, reading ``node.parents`` from
+    its slots (value.py: ``_in0``, ``_in1``, or a tuple in ``_in0``); and depth first, newest
+    input first, which lists the nodes nearly in creation order already, so the sort has little
+    left to do.
+    """
     for root in nodes:
         root._acc = 0.0
-    for node in nodes:
-        for parent in node.parents:
-            if parent._acc is None:
-                parent._acc = 0.0
-                nodes.append(parent)
+    listed = nodes.append
+    pending = nodes[:]
+    visit = pending.append
+    while pending:
+        node = pending.pop()
+        first = node._in0
+        if first is None:  # a leaf
+            continue
+        if first.__class__ is tuple:  # three or more inputs
+            for parent in first:
+                if parent._acc is None:
+                    listed(parent)
+                    parent._acc = 0.0
+                    visit(parent)
+            continue
+        if first._acc is None:
+            listed(first)
+            first._acc = 0.0
+            visit(first)
+        second = node._in1
+        if second is not None and second._acc is None:
+            listed(second)
+            second._acc = 0.0
+            visit(second)
     nodes.sort(key=_creation_order, reverse=True)
+
+
+def _propagate_floats(nodes: Iterable[Value]) -> None:
+    # The plain rule, for every node: rule.backprop(node, node._acc) (op.py), which adds
+    # g * d(node)/d(input) to each input's _acc. The two commonest ops are written out here,
+    # saving a call per node: for x * y the partials are y and x, for x + y both are 1.
+    for node in nodes:
+        rule = node.rule
+        if rule is _MUL:
+            g = node._acc
+            x, y = node._in0, node._in1
+            x._acc += g * y.data
+            y._acc += g * x.data
+        elif rule is _ADD:
+            g = node._acc
+            node._in0._acc += g
+            node._in1._acc += g
+        elif rule is not None:
+            rule.backprop(node, node._acc)
 
 
 def _propagate_building_graph(nodes: Iterable[Value]) -> None:

@@ -7,6 +7,7 @@ ratios, and the same numbers go to a JSON file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib.util
 import json
@@ -22,9 +23,10 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+import autograd
 from autograd.files import write_atomically
 from bench import compiled, graphs, mnist
-from bench.lecture import lecture_compile_seconds, lecture_compiled_step
+from bench.lecture import lecture_compile_seconds, lecture_compiled_step, lecture_step
 from bench.moons_step import chainrule_step, floor_step, layer_weights, make_problem, micrograd_step
 
 DEFAULT_JSON = os.path.join(os.path.dirname(__file__), "results", "latest.json")
@@ -106,7 +108,13 @@ def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
 STEPS_PER_BLOCK = 4
 
 
-def _timed_block(step: Callable[[], float], count: int) -> tuple[list[float], list[float]]:
+# Steps run inside a context manager the user adds around the loop; the others in a plain loop.
+IN_BLOCK = {"lecture_gc_paused": autograd.gc_paused}
+
+
+def _timed_block(
+    step: Callable[[], float], count: int, block: Callable[[], Any] | None = None
+) -> tuple[list[float], list[float]]:
     """Seconds of each of ``count`` consecutive steps, and their losses.
 
     The first step starts from a clean heap (one untimed collection before the block keeps the
@@ -119,10 +127,11 @@ def _timed_block(step: Callable[[], float], count: int) -> tuple[list[float], li
     """
     gc.collect()
     seconds, losses = [], []
-    for _ in range(count):
-        start = time.perf_counter()
-        losses.append(step())
-        seconds.append(time.perf_counter() - start)
+    with block() if block is not None else contextlib.nullcontext():
+        for _ in range(count):
+            start = time.perf_counter()
+            losses.append(step())
+            seconds.append(time.perf_counter() - start)
     return seconds, losses
 
 
@@ -132,6 +141,8 @@ def moons_step(repeats: int, steps_per_block: int = STEPS_PER_BLOCK) -> dict[str
     # Every implementation starts from the same weights; each row of the table is one entry.
     steps = {
         "chainrule": chainrule_step(xs, ys, model),
+        "lecture": lecture_step(xs, ys, weights),
+        "lecture_gc_paused": lecture_step(xs, ys, weights),
         "micrograd": micrograd_step(xs, ys, weights),
         "floor": floor_step(xs, ys, weights),
         "compiled": compiled.compiled_step(xs, ys),
@@ -144,7 +155,7 @@ def moons_step(repeats: int, steps_per_block: int = STEPS_PER_BLOCK) -> dict[str
     for _ in range(repeats):
         losses = {}
         for name, step in steps.items():
-            seconds, losses[name] = _timed_block(step, steps_per_block)
+            seconds, losses[name] = _timed_block(step, steps_per_block, IN_BLOCK.get(name))
             first_steps[name].append(seconds[0])
             times[name].append(statistics.fmean(seconds[1:]))
         compile_times.append(lecture_compile_seconds(xs, ys, weights))
@@ -160,6 +171,11 @@ def moons_step(repeats: int, steps_per_block: int = STEPS_PER_BLOCK) -> dict[str
         "first_step_seconds": clean,
         "first_step_speedup_over_micrograd": clean["micrograd"] / clean["chainrule"],
         "speedup_over_micrograd": medians["micrograd"] / medians["chainrule"],
+        "lecture_speedup_over_micrograd": medians["micrograd"] / medians["lecture"],
+        "lecture_gc_paused_speedup_over_micrograd": (
+            medians["micrograd"] / medians["lecture_gc_paused"]
+        ),
+        "lecture_first_step_speedup_over_micrograd": clean["micrograd"] / clean["lecture"],
         "times_the_floor": medians["chainrule"] / medians["floor"],
         "compiled_speedup_over_floor": medians["floor"] / medians["compiled"],
         "compiled_batch_speedup_over_floor": medians["floor"] / medians["compiled_batch"],
@@ -255,15 +271,22 @@ def format_table(r: dict[str, Any]) -> str:
         "moons step (100 samples, MLP(2, [16, 16, 1]), hinge + L2, SGD): steps 2 to "
         f"{m['steps_per_block']} of runs of consecutive steps, the garbage collector running as in "
         "training",
-        f"  chainrule   {s['chainrule'] * 1e3:9.1f} ms",
-        f"  micrograd   {s['micrograd'] * 1e3:9.1f} ms   chainrule is "
-        f"{m['speedup_over_micrograd']:.1f}x faster",
-        f"  floor       {s['floor'] * 1e3:9.1f} ms   chainrule takes "
+        f"  micrograd                              {s['micrograd'] * 1e3:9.1f} ms",
+        f"  chainrule, nn.MLP (fused linear nodes) {s['chainrule'] * 1e3:9.1f} ms   "
+        f"{m['speedup_over_micrograd']:5.1f}x faster than micrograd",
+        "  chainrule, lecture-style binary * and +",
+        f"    in a plain loop                      {s['lecture'] * 1e3:9.1f} ms   "
+        f"{m['lecture_speedup_over_micrograd']:5.1f}x faster than micrograd",
+        f"    in a loop inside autograd.gc_paused() {s['lecture_gc_paused'] * 1e3:8.1f} ms   "
+        f"{m['lecture_gc_paused_speedup_over_micrograd']:5.1f}x faster than micrograd",
+        f"  floor (by hand, no graph)              {s['floor'] * 1e3:9.1f} ms   nn.MLP takes "
         f"{m['times_the_floor']:.1f}x the floor",
-        f"  the first step of each run, from a clean heap: chainrule "
-        f"{m['first_step_seconds']['chainrule'] * 1e3:.1f} ms, micrograd "
+        f"  the first step of each run, from a clean heap: nn.MLP "
+        f"{m['first_step_seconds']['chainrule'] * 1e3:.1f} ms, lecture-style "
+        f"{m['first_step_seconds']['lecture'] * 1e3:.1f} ms, micrograd "
         f"{m['first_step_seconds']['micrograd'] * 1e3:.1f} ms "
-        f"({m['first_step_speedup_over_micrograd']:.1f}x)",
+        f"({m['first_step_speedup_over_micrograd']:.1f}x, "
+        f"{m['lecture_first_step_speedup_over_micrograd']:.1f}x)",
         "",
         f"node throughput (micrograd-shaped moons graph, {t['chainrule']['nodes']:,} nodes)",
     ]
@@ -274,7 +297,7 @@ def format_table(r: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "memory per node (same graph, with gradients, tracemalloc)",
+        "memory per node (the same binary-node graph, with gradients, tracemalloc)",
         f"  chainrule   {mem['chainrule']['bytes_per_node']:6.0f} bytes",
         f"  micrograd   {mem['micrograd']['bytes_per_node']:6.0f} bytes   chainrule uses "
         f"{mem['chainrule_share_of_micrograd']:.0%} of it",

@@ -51,6 +51,25 @@ def all_parameters(layers: Layers) -> list[Value]:
     return [p for rows, biases in layers for row, b in zip(rows, biases) for p in (*row, b)]
 
 
+def lecture_step(xs, ys, weights) -> Callable[[], float]:
+    """The step eagerly, in a plain training loop as the lecture writes it: build the loss,
+    zero the gradients, backward, SGD on ``.data``. Returns the loss before the update."""
+    layers = lecture_parameters(weights)
+    parameters = all_parameters(layers)
+
+    def step() -> float:
+        loss = lecture_loss(layers, xs, ys)
+        for p in parameters:
+            p.grad = 0.0
+        loss.backward()
+        for p in parameters:
+            p.data -= LEARNING_RATE * p.grad
+        return loss.data
+
+    step.layers = layers  # type: ignore[attr-defined]
+    return step
+
+
 def lecture_compiled_step(xs, ys, weights) -> Callable[[], float]:
     """The lecture-style graph compiled once; each step replays it (``tape.run()``) and takes
     an SGD step. Returns the loss before the update, as the other steps do."""

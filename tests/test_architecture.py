@@ -18,6 +18,7 @@ CORE = {
     "autograd.__main__",
     "autograd.anomaly",
     "autograd.backward",
+    "autograd.gc_pause",
     "autograd.grad_mode",
     "autograd.hooks",
     "autograd.ieee",

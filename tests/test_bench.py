@@ -76,8 +76,10 @@ def test_quick_run_prints_progress_and_writes_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "measured in moons_step" in printed and "compiled" in printed
     assert "lecture-style graph, tape.run()" in printed and "hand-written NumPy" in printed
+    assert "in a plain loop" in printed and "inside autograd.gc_paused()" in printed
     results = json.loads(path.read_text())
     assert results["moons_step"]["lecture_compiled_speedup_over_floor"] > 0
+    assert results["moons_step"]["lecture_gc_paused_speedup_over_micrograd"] > 0
     assert results["mnist_step"]["seconds_per_step"].keys() == {
         "numpy", "compiled_arrays", "compiled_per_parameter"
     }
@@ -95,3 +97,25 @@ def test_without_micrograd_it_says_which_extra_to_install(monkeypatch, capsys):
     assert main(["--quick"]) == 2
     error = capsys.readouterr().err
     assert "micrograd" in error and "[bench]" in error and "Traceback" not in error
+
+
+def test_the_lecture_style_step_trains_exactly_like_the_floor():
+    from bench.lecture import lecture_step
+
+    xs, ys, model = make_problem(seed=5)
+    weights = layer_weights(model)
+    lecture, floor = lecture_step(xs, ys, weights), floor_step(xs, ys, weights)
+    for ours, theirs in zip(_losses(lecture, 3), _losses(floor, 3)):
+        assert ours == pytest.approx(theirs, rel=1e-9)
+
+
+def test_the_lecture_style_step_is_micrograds_step_node_for_node():
+    pytest.importorskip("micrograd", reason="the bench extra installs micrograd")
+    from bench.lecture import lecture_step
+    from bench.moons_step import micrograd_step
+
+    xs, ys, model = make_problem(seed=6)
+    weights = layer_weights(model)
+    lecture, reference = lecture_step(xs, ys, weights), micrograd_step(xs, ys, weights)
+    # The same nodes in the same order: the same floats, bit for bit, step after step.
+    assert _losses(lecture, 2) == _losses(reference, 2)
