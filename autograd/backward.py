@@ -30,11 +30,20 @@ def topological_order(*roots: Value) -> list[Value]:
         _check_value(root, f"roots[{i}]" if len(roots) > 1 else "root")
     seen = set(roots)
     nodes = list(dict.fromkeys(roots))
-    for node in nodes:  # the list grows while we walk it: a breadth-first search, no recursion
-        for parent in node.parents:
+    pending = nodes[:]
+    while pending:  # every parent of every node, with no recursion; read as _collect's walk
+        node = pending.pop()
+        first = node._in0
+        if first is None:
+            continue
+        second = node._in1
+        inputs = first if first.__class__ is tuple else (first,) if second is None else (
+            first, second)
+        for parent in inputs:
             if parent not in seen:
                 seen.add(parent)
                 nodes.append(parent)
+                pending.append(parent)
     nodes.sort(key=_creation_order)  # creation order is topological: inputs exist first
     return nodes
 
@@ -287,19 +296,24 @@ def _propagate_floats(nodes: Iterable[Value]) -> None:
     # The plain rule, for every node: rule.backprop(node, node._acc) (op.py), which adds
     # g * d(node)/d(input) to each input's _acc. The two commonest ops are written out here,
     # saving a call per node: for x * y the partials are y and x, for x + y both are 1.
-    for node in nodes:
-        rule = node.rule
-        if rule is _MUL:
-            g = node._acc
-            x, y = node._in0, node._in1
-            x._acc += g * y.data
-            y._acc += g * x.data
-        elif rule is _ADD:
-            g = node._acc
-            node._in0._acc += g
-            node._in1._acc += g
-        elif rule is not None:
-            rule.backprop(node, node._acc)
+    node = nodes[0]
+    try:
+        for node in nodes:
+            rule = node.rule
+            if rule is _MUL:
+                g = node._acc
+                x, y = node._in0, node._in1
+                x._acc += g * y.data
+                y._acc += g * x.data
+            elif rule is _ADD:
+                g = node._acc
+                node._in0._acc += g
+                node._in1._acc += g
+            elif rule is not None:
+                rule.backprop(node, node._acc)
+    except TypeError as error:
+        _explain_type_error(node, error)
+        raise
 
 
 def _propagate_building_graph(nodes: Iterable[Value]) -> None:
