@@ -296,7 +296,7 @@ def _propagate_floats(nodes: Iterable[Value]) -> None:
     # The plain rule, for every node: rule.backprop(node, node._acc) (op.py), which adds
     # g * d(node)/d(input) to each input's _acc. The two commonest ops are written out here,
     # saving a call per node: for x * y the partials are y and x, for x + y both are 1.
-    node = nodes[0]
+    node: Value | None = None
     try:
         for node in nodes:
             rule = node.rule
@@ -312,7 +312,8 @@ def _propagate_floats(nodes: Iterable[Value]) -> None:
             elif rule is not None:
                 rule.backprop(node, node._acc)
     except TypeError as error:
-        _explain_type_error(node, error)
+        if node is not None:
+            _explain_type_error(node, error)
         raise
 
 

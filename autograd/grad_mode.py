@@ -24,27 +24,14 @@ class _AnomalyChecks:
 ANOMALY_CHECKS = _AnomalyChecks()
 
 
-class _GradMode(threading.local):
-    recording = True
-    anomaly = False
-    # What node creation reads, one lookup per node: False, True or ANOMALY_CHECKS.
-    enabled: Any = True
-
-    def refresh(self) -> None:
-        self.enabled = (ANOMALY_CHECKS if self.anomaly else True) if self.recording else False
-
-
-grad_mode = _GradMode()
-
-
-class _OpenBlocks:
-    """How many no_grad / enable_grad / detect_anomaly blocks are open, in all threads together.
+class _SwitchedThreads:
+    """How many threads are out of the default mode (recording, no anomaly checks).
 
     Making a node reads ``grad_mode.enabled`` only while this is non-zero: reading a thread-local
-    is the slowest step of making a node, and almost always every thread is in the default mode
-    (record, no checks). The count errs only upwards (a block counts itself before it switches
-    and uncounts itself after switching back, so Ctrl-C in between leaves it too high): too high
-    costs the thread-local read, never a wrong mode.
+    is the slowest step of making a node, and almost always every thread is in the default mode.
+    The count errs only upwards: a thread is counted before it leaves the default and uncounted
+    after it is back, so Ctrl-C in between leaves it too high, which costs the thread-local read,
+    never a wrong mode (so does a thread that ends outside the default).
     """
 
     __slots__ = ("count", "_lock")
@@ -53,16 +40,37 @@ class _OpenBlocks:
         self.count = 0
         self._lock = threading.Lock()
 
-    def opened(self) -> None:
+    def add(self) -> None:
         with self._lock:
             self.count += 1
 
-    def closed(self) -> None:
+    def remove(self) -> None:
         with self._lock:
             self.count -= 1
 
 
-open_blocks = _OpenBlocks()
+switched_threads = _SwitchedThreads()
+
+
+class _GradMode(threading.local):
+    recording = True
+    anomaly = False
+    # What node creation reads, one lookup per node: False, True or ANOMALY_CHECKS.
+    enabled: Any = True
+
+    def refresh(self) -> None:
+        enabled = (ANOMALY_CHECKS if self.anomaly else True) if self.recording else False
+        if self.enabled is True and enabled is not True:
+            switched_threads.add()  # first: see _SwitchedThreads
+            self.enabled = enabled
+        elif self.enabled is not True and enabled is True:
+            self.enabled = enabled
+            switched_threads.remove()  # last: see _SwitchedThreads
+        else:
+            self.enabled = enabled
+
+
+grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
@@ -77,7 +85,6 @@ class _ModeSwitch:
     value: bool
 
     def __enter__(self) -> None:
-        open_blocks.opened()  # first: see _OpenBlocks
         self._previous = getattr(grad_mode, self.flag)
         setattr(grad_mode, self.flag, self.value)
         grad_mode.refresh()
@@ -85,7 +92,6 @@ class _ModeSwitch:
     def __exit__(self, *exc_info: object) -> None:
         setattr(grad_mode, self.flag, self._previous)
         grad_mode.refresh()
-        open_blocks.closed()  # last: see _OpenBlocks
 
     def __call__(self, function: F) -> F:
         switch = type(self)

@@ -13,7 +13,7 @@ from operator import attrgetter
 from typing import Any, Protocol, cast
 
 from autograd.anomaly import check_new_node
-from autograd.grad_mode import ANOMALY_CHECKS, grad_mode, open_blocks
+from autograd.grad_mode import ANOMALY_CHECKS, grad_mode, switched_threads
 from autograd.ieee import FLOAT_ERRORS, call_ieee
 from autograd.value import Value, _creation_counter
 from autograd.vectorize import apply_to_arrays, is_array
@@ -307,7 +307,7 @@ def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
     node.data = data
     node.grad = 0.0
     node.label = ""
-    recording = grad_mode.enabled if open_blocks.count else True
+    recording = grad_mode.enabled if switched_threads.count else True
     if recording and parents:
         node.parents = parents
         node.rule = op
@@ -354,7 +354,7 @@ def _on_plain_numbers(op: Op, args: tuple[Any, ...]) -> Any:
 def _make_apply(op: Op) -> Callable[..., Any]:
     forward = op.forward
     mode = grad_mode
-    blocks = open_blocks
+    switched = switched_threads
     next_order = _creation_counter.__next__
 
     # The unary and binary forms build their node inline, not through _node(): one call fewer
@@ -374,7 +374,7 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             node.data = data
             node.grad = 0.0
             node.label = ""
-            recording = mode.enabled if blocks.count else True  # see _OpenBlocks
+            recording = mode.enabled if switched.count else True  # see _SwitchedThreads
             node._in1 = None
             if recording:
                 node._in0 = x
@@ -413,7 +413,7 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             node.data = data
             node.grad = 0.0
             node.label = ""
-            recording = mode.enabled if blocks.count else True  # see _OpenBlocks
+            recording = mode.enabled if switched.count else True  # see _SwitchedThreads
             if recording:
                 node._in0 = x
                 node._in1 = y

@@ -40,6 +40,8 @@ class Value:
     grad: Any
     label: str
     rule: Any  # an autograd.op.Op; value.py imports nothing of ours, so no import cycle
+    _in0: Any  # a Value, a tuple of three or more Values, or None (a leaf)
+    _in1: Any  # a Value, or None
     _acc: Any
     _order: int
 

@@ -1,7 +1,7 @@
 """The engine's fast paths give what the plain rules give, at the edges too.
 
 Node building skips the thread-local grad mode while no mode block is open (grad_mode.py,
-_OpenBlocks); a node keeps one or two inputs in slots rather than a tuple (value.py); backward
+_SwitchedThreads); a node keeps one or two inputs in slots rather than a tuple (value.py); backward
 walks those slots and writes out * and + (backward.py). Each is checked here against the rule it
 stands for.
 """
@@ -13,8 +13,17 @@ import threading
 
 import pytest
 
-from autograd import Value, detect_anomaly, enable_grad, linear, no_grad, sum_values
-from autograd.grad_mode import open_blocks
+from autograd import (
+    Value,
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    linear,
+    no_grad,
+    set_grad_enabled,
+    sum_values,
+)
+from autograd.grad_mode import switched_threads
 
 EDGES = [0.0, -0.0, 1.5, -2.0, math.inf, -math.inf, math.nan, 1e308, 5e-324]
 
@@ -65,23 +74,43 @@ def test_a_node_of_one_two_or_many_inputs_lists_them_in_operand_order():
     assert node.parents == ()
 
 
-def test_mode_blocks_are_counted_while_open_and_uncounted_after_even_on_error():
-    assert open_blocks.count == 0
+def test_a_thread_is_counted_while_out_of_the_default_mode_and_uncounted_after():
+    assert switched_threads.count == 0
     with no_grad():
-        assert open_blocks.count == 1
-        with enable_grad(), detect_anomaly():
-            assert open_blocks.count == 3
+        assert switched_threads.count == 1
+        with detect_anomaly():
+            assert switched_threads.count == 1  # one thread, however many blocks
+            with enable_grad():
+                assert switched_threads.count == 1  # recording again, but checking
+        with enable_grad():
+            assert switched_threads.count == 0  # back in the default mode
+            assert (Value(1.0) * 2).op == "*"
+        assert (Value(1.0) * 2).op == ""
+    assert switched_threads.count == 0
     with pytest.raises(ZeroDivisionError):
         with no_grad():
             1 / 0  # noqa: B018
-    assert open_blocks.count == 0
+    assert switched_threads.count == 0
 
     @no_grad()
     def evaluate(x):
         return x * 2
 
     assert evaluate(Value(1.0)).parents == ()
-    assert open_blocks.count == 0
+    with inference_mode():
+        assert (Value(1.0) * 2).op == ""
+    assert switched_threads.count == 0
+
+
+def test_set_grad_enabled_called_as_a_function_is_seen_by_node_building():
+    try:
+        set_grad_enabled(False)  # no block: from now on, in this thread
+        assert switched_threads.count == 1
+        assert (Value(1.0) * 2).parents == () and Value(1.0).relu().op == ""
+    finally:
+        set_grad_enabled(True)
+    assert switched_threads.count == 0
+    assert (Value(1.0) * 2).op == "*"
 
 
 def test_another_threads_no_grad_block_does_not_leak_into_this_thread():
@@ -103,7 +132,7 @@ def test_another_threads_no_grad_block_does_not_leak_into_this_thread():
     thread.join(10)
     assert results["ours"].parents[0] is x and results["ours"].op == "*"
     assert results["theirs"].parents == () and results["theirs"].op == ""
-    assert open_blocks.count == 0
+    assert switched_threads.count == 0
 
 
 def test_anomaly_mode_still_checks_every_new_node():
