@@ -43,10 +43,9 @@ def propagate_checking(nodes: Iterable[Value]) -> None:
         if rule is None:
             continue
         upstream = node._acc
-        for index, (parent, local) in enumerate(
-            zip(node.parents, rule.local_derivatives(node))
+        for index, (parent, local, contribution) in enumerate(
+            zip(node.parents, rule.local_derivatives(node), rule.contributions(node, upstream))
         ):
-            contribution = upstream * local
             if not math.isfinite(contribution):
                 raise FloatingPointError(
                     f"detect_anomaly: backward of op {node.op!r}{_label(node)} gave input "

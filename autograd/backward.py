@@ -318,14 +318,13 @@ def _propagate_floats(nodes: Iterable[Value]) -> None:
 
 
 def _propagate_building_graph(nodes: Iterable[Value]) -> None:
-    # Each partial is evaluated on the Values themselves, so the gradients are graph nodes.
+    # Each rule is evaluated on the Values themselves, so the gradients are graph nodes.
     for node in nodes:
         rule = node.rule
         if rule is None:
             continue
-        upstream = node._acc
-        for parent, local in zip(node.parents, rule.local_derivatives_on_graph(node)):
-            parent._acc = _accumulate(parent._acc, upstream * local)
+        for parent, contribution in zip(node.parents, rule.contributions_on_graph(node, node._acc)):
+            parent._acc = _accumulate(parent._acc, contribution)
 
 
 def _accumulate(total: Any, contribution: Any) -> Any:

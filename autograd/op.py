@@ -1,7 +1,8 @@
 """Declaring an operation once: its name, its forward, and one local derivative per input.
 
-The engine multiplies the local derivatives by the upstream gradient; it knows no op's maths.
-Built-in ops (``ops.py``) and users' ops go through the same :func:`define_op`.
+The engine multiplies the local derivatives by the upstream gradient (or applies the op's own
+``backward`` rule where it declares one); it knows no op's maths. Built-in ops (``ops.py``) and
+users' ops go through the same :func:`define_op`.
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ class Op:
     ``vectorized`` is the rules' array form for compiled replay, where the scalar rules cannot
     take NumPy arrays: ``(forward, partial_0, ...)``, or ``(forward, all_partials)`` for a
     variadic op; None in a place means the scalar rule works on arrays as it is.
+    ``backward`` (fixed arity only) gives, per input, how the upstream gradient ``g`` turns into
+    that input's contribution, ``rule(g, x0, x1, ..., out)``, where ``g * partial`` would round
+    differently from PyTorch (``g / x`` for log, not ``g * (1 / x)``); None in a place means
+    ``g * partial``. ``vectorized_backward`` is its array form, as ``vectorized`` is for the rest.
     """
 
     __slots__ = ("name", "arity", "forward", "partials", "all_partials", "formula",
-                 "partial_formulas", "vectorized", "apply", "backprop")
+                 "partial_formulas", "vectorized", "backward", "vectorized_backward", "apply",
+                 "backprop")
 
     arity: int | None
     partials: tuple[Any, ...]  # a callable, or a float for a constant partial
@@ -54,6 +60,8 @@ class Op:
         partial_formulas: tuple[str, ...] | None = None,
         all_partials: Callable[..., Any] | None = None,
         vectorized: tuple[Any, ...] | None = None,
+        backward: tuple[Any, ...] | None = None,
+        vectorized_backward: tuple[Any, ...] | None = None,
     ) -> None:
         _check_declaration(name, forward, partials, partial_formulas, all_partials)
         self.name = name
@@ -69,6 +77,10 @@ class Op:
         self.formula = formula
         self.partial_formulas = tuple(partial_formulas) if partial_formulas else None
         self.vectorized = _checked_vectorized(self, vectorized)
+        self.backward = _checked_backward(self, backward, "backward")
+        self.vectorized_backward = _checked_backward(
+            self, vectorized_backward, "vectorized_backward"
+        )
         # Specialised for the op's arity: these two run once per node, so every call counts.
         self.apply = _make_apply(self)
         self.backprop = _make_backprop(self)
@@ -92,6 +104,29 @@ class Op:
         args = (*node.parents, node)
         return tuple(p(*args) if callable(p) else p for p in self.partials)
 
+    def contributions(self, node: Value, g: float) -> tuple[float, ...]:
+        """What the upstream gradient ``g`` adds to each input's gradient: ``g * partial``, or
+        the op's ``backward`` rule for that input."""
+        if self.backward is None:
+            return tuple(g * local for local in self.local_derivatives(node))
+        args = (*(parent.data for parent in node.parents), node.data)
+        return tuple(
+            g * _evaluate_partial(self, i, args) if rule is None
+            else _evaluate_backward(self, i, g, args)
+            for i, rule in enumerate(self.backward)
+        )
+
+    def contributions_on_graph(self, node: Value, g: Any) -> tuple[Any, ...]:
+        """The contributions built from Values, so that they can be differentiated again."""
+        if self.backward is None:
+            return tuple(g * local for local in self.local_derivatives_on_graph(node))
+        args = (*node.parents, node)
+        return tuple(
+            rule(g, *args) if rule is not None
+            else g * (partial(*args) if callable(partial) else partial)
+            for rule, partial in zip(self.backward, self.partials)
+        )
+
     def __repr__(self) -> str:
         inputs = "any number of inputs" if self.arity is None else (
             f"{self.arity} input{'s' if self.arity > 1 else ''}"
@@ -114,6 +149,8 @@ def define_op(
     formula: str | None = None,
     partial_formulas: tuple[str, ...] | None = None,
     vectorized: tuple[Any, ...] | None = None,
+    backward: tuple[Any, ...] | None = None,
+    vectorized_backward: tuple[Any, ...] | None = None,
 ) -> OpFunction:
     """Declare an operation and return a function that applies it to Values and numbers.
 
@@ -129,9 +166,14 @@ def define_op(
     Rules written with plain arithmetic and autograd's functions also work on NumPy arrays, so
     ``autograd.compile`` can replay the op; give ``vectorized=(forward, partial_0, ...)`` (None
     where the scalar rule works on arrays) for rules that cannot. The returned function applies
-    the op elementwise to arrays too.
+    the op elementwise to arrays too. ``backward=(rule_0, ...)``, each ``rule(g, x0, ...,
+    out)``, says how the upstream gradient g combines with the derivative where ``g * partial``
+    would not do (None: ``g * partial``); ``vectorized_backward`` gives its array forms.
     """
-    op = Op(name, forward, partials, formula, partial_formulas, vectorized=vectorized)
+    op = Op(
+        name, forward, partials, formula, partial_formulas, vectorized=vectorized,
+        backward=backward, vectorized_backward=vectorized_backward,
+    )
     _registry[name] = op
     apply = op.apply
 
@@ -246,6 +288,29 @@ def _checked_vectorized(op: Op, vectorized: Any) -> tuple[Any, ...] | None:
     return tuple(vectorized)
 
 
+def _checked_backward(op: Op, rules: Any, what: str) -> tuple[Any, ...] | None:
+    if rules is None:
+        return None
+    if op.arity is None:
+        raise TypeError(f"op {op.name!r}: {what} rules are for ops of a fixed number of inputs")
+    if not isinstance(rules, (tuple, list)) or len(rules) != op.arity:
+        raise TypeError(
+            f"op {op.name!r}: {what} must be a tuple of {op.arity} rule(s), one per input "
+            f"(None where g * partial will do), got {rules!r:.60}"
+        )
+    for i, rule in enumerate(rules):
+        if rule is not None and not callable(rule):
+            raise TypeError(
+                f"op {op.name!r}: {what}[{i}] must be callable or None, got {rule!r:.60}"
+            )
+        if callable(rule) and not _accepts(rule, op.arity + 2):
+            raise TypeError(
+                f"op {op.name!r}: {what}[{i}] must take the upstream gradient, the {op.arity} "
+                f"input(s) and the output ({op.arity + 2} arguments)"
+            )
+    return tuple(rules)
+
+
 def _is_real(x: Any) -> bool:
     return isinstance(x, Real) and not isinstance(x, bool)
 
@@ -286,6 +351,15 @@ def _evaluate_partial(op: Op, index: int, args: tuple[Any, ...]) -> float:
     except FLOAT_ERRORS:
         result = _ieee_retry(op, partial, args, f"partial {index}")
     return result if result.__class__ is float else _checked_float(result, op, f"partial {index}")
+
+
+def _evaluate_backward(op: Op, index: int, g: float, args: tuple[float, ...]) -> float:
+    rule = op.backward[index]
+    try:
+        result = rule(g, *args)
+    except FLOAT_ERRORS:
+        result = _ieee_retry(op, rule, (g, *args), f"backward {index}")
+    return result if result.__class__ is float else _checked_float(result, op, f"backward {index}")
 
 
 def _ieee_retry(op: Op, rule: Callable[..., Any], args: tuple[Any, ...], what: str) -> Any:
@@ -468,6 +542,29 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
     """``backprop(node, g)``: add g * d(node)/d(parent) to each parent's accumulator."""
     partials = op.partials
     constant = [not callable(p) for p in partials]
+
+    if op.backward is not None and op.arity == 1:
+        (rule,) = op.backward
+
+        def backprop_unary_rule(node: Value, g: float) -> None:
+            (a,) = node.parents
+            try:
+                contribution = rule(g, a.data, node.data)
+            except FLOAT_ERRORS:
+                contribution = _evaluate_backward(op, 0, g, (a.data, node.data))
+            if contribution.__class__ is not float:
+                contribution = _checked_float(contribution, op, "backward 0")
+            a._acc += contribution
+
+        return backprop_unary_rule
+
+    if op.backward is not None:
+
+        def backprop_with_rules(node: Value, g: float) -> None:
+            for parent, contribution in zip(node.parents, op.contributions(node, g)):
+                parent._acc += contribution
+
+        return backprop_with_rules
 
     if op.arity == 1 and constant[0]:
         (c0,) = partials

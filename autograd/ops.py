@@ -5,10 +5,15 @@ the functions declared here, so the same rule serves floats (plain backward) and
 backward that builds a graph, for higher derivatives). Kinks follow PyTorch: relu'(0) = 0,
 abs'(0) = 0.
 
+Each op computes as PyTorch's CPU float64 kernels do (docs/numerics.md): the same formulas,
+thresholds and special cases, and, where ``g * partial`` would round differently from PyTorch's
+backward, a ``backward`` rule per input saying how the upstream gradient g combines
+(``g / x`` for log).
+
 Compiled replay (``autograd.compile``) runs the same rules on NumPy arrays. Where a scalar rule
 cannot take arrays (a Python ``if``, ``math.tanh``), its array form is declared right after it,
-``vectorized=(forward, partial, ...)``, with the same values at every edge (None: the scalar
-rule works on arrays as it is).
+``vectorized=(forward, partial, ...)`` and ``vectorized_backward=(...)``, with the same values
+at every edge (None: the scalar rule works on arrays as it is).
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ div = define_op(
     lambda x, y, out: 1 / y,
     lambda x, y, out: -out / y,
     formula="{0} / {1}", partial_formulas=("1 / {1}", "-{out} / {1}"),
+    backward=(lambda g, x, y, out: g / y, None),  # g / y, not g * (1 / y)
 )
 Value.__truediv__ = div.op.apply
 Value.__rtruediv__ = _reflected(div.op.apply)
@@ -91,10 +97,27 @@ Value.__rtruediv__ = _reflected(div.op.apply)
 # ieee.power, not **: a negative base with a fractional exponent gives nan, not a complex number.
 # PyTorch's convention at the edges: no gradient to the base when the exponent is 0, and none to
 # the exponent where the base is 0 and the exponent non-negative (else 0 * log(0) = nan).
+# On a graph (higher derivatives) those zeros are "untaken" nodes: 0, but the derivative of what
+# they stand in for times 0, so the second derivative of 0 ** y is nan (0 · log 0), as in PyTorch.
+_untaken = Op("untaken", lambda x: 0.0, (0.0,), formula="0 · {0}", partial_formulas=("0",))
+
+
+def _pow_partial_base(x: Any, y: Any, out: Any) -> Any:
+    if _number(y) != 0.0:
+        return y * ieee.power(x, y - 1)
+    return _untaken.apply(y * x ** (y - 1)) if isinstance(y, Value) else 0.0
+
+
+def _pow_partial_exponent(x: Any, y: Any, out: Any) -> Any:
+    if not (_number(x) == 0.0 and _number(y) >= 0.0):
+        return out * log(x)
+    return _untaken.apply(out * log(x)) if isinstance(x, Value) else 0.0
+
+
 pow_ = define_op(
     "**", ieee.power,
-    lambda x, y, out: 0.0 if _number(y) == 0.0 else y * ieee.power(x, y - 1),
-    lambda x, y, out: 0.0 if _number(x) == 0.0 and _number(y) >= 0.0 else out * log(x),
+    _pow_partial_base,
+    _pow_partial_exponent,
     formula="{0} ** {1}", partial_formulas=("{1} · {0}^({1} - 1)", "{out} · ln {0}"),
     vectorized=(
         lambda x, y: np.power(x, y),
@@ -105,20 +128,38 @@ pow_ = define_op(
 
 
 def _power_by_constant(x: Any, n: float) -> Any:
-    # PyTorch computes x ** ±0.5 as sqrt: sqrt(-0.0) = -0.0 and sqrt(-inf) = nan, where C's pow
-    # gives 0.0 and inf. Its derivative's x ** (n - 1) goes the same way (x ** 1.5 at -inf).
+    # PyTorch's special exponents: ±0.5 as sqrt (sqrt(-0.0) = -0.0 and sqrt(-inf) = nan, where
+    # C's pow gives 0.0 and inf), -1, 2, 3 and -2 by multiplying and dividing, which rounds
+    # differently from pow (x ** 3 is (x * x) * x; 1e155 ** -2 is 1 / inf = 0, not 1e-310).
+    # Its derivative's x ** (n - 1) goes the same way (x ** 1.5 at -inf).
     if isinstance(x, Value):
         return x**n
+    if n == 2.0:
+        return x * x
     if n == 0.5:
         return ieee.sqrt(x)
+    if n == 3.0:
+        return x * x * x
+    if n == -1.0:
+        return ieee.div(1.0, x)
+    if n == -2.0:
+        return ieee.div(1.0, x * x)
     if n == -0.5:
         return ieee.div(1.0, ieee.sqrt(x))
     return ieee.power(x, n)
 
 
 def _power_by_constant_array(x: Any, n: float) -> Any:
+    if n == 2.0:
+        return x * x
     if n == 0.5:
         return np.sqrt(x)
+    if n == 3.0:
+        return x * x * x
+    if n == -1.0:
+        return 1.0 / x
+    if n == -2.0:
+        return 1.0 / (x * x)
     if n == -0.5:
         return 1.0 / np.sqrt(x)
     return np.power(x, n)
@@ -167,8 +208,26 @@ Value.__abs__ = abs_.op.apply
 
 # ----- element functions ------------------------------------------------------------------------
 
+# The largest x whose exp is finite: above it exp overflows to inf.
+_EXP_LIMIT = 709.782712893384
+
+
+def _exp(x: float) -> float:
+    # NumPy's exp and log, not math's: they give PyTorch's CPU exp and log bit for bit (glibc's
+    # differ in the last bit for about 4% of inputs), and compiled replay computes the same.
+    if x <= _EXP_LIMIT:
+        return float(np.exp(x))
+    return x if x != x else ieee.inf
+
+
+def _log(x: float) -> float:
+    if x > 0.0:
+        return float(np.log(x))
+    return ieee.log(x)  # -inf at 0, nan below (where numpy would warn)
+
+
 exp = define_op(
-    "exp", ieee.exp,
+    "exp", _exp,
     lambda x, out: out,
     formula="exp({0})", partial_formulas=("{out}",),
     vectorized=(lambda x: np.exp(x), None),
@@ -176,16 +235,36 @@ exp = define_op(
 Value.exp = exp.op.apply
 
 log = define_op(
-    "log", ieee.log,
+    "log", _log,
     lambda x, out: 1 / x,
     formula="ln({0})", partial_formulas=("1 / {0}",),
+    backward=(lambda g, x, out: g / x,),  # not g * (1 / x): 1e-10 / 1e-310 is finite
     vectorized=(lambda x: np.log(x), None),
 )
 Value.log = log.op.apply
 
+# 2 ** 27 + 1: splits a float into two halves whose products are exact (Veltkamp, Dekker).
+_SPLITTER = 134217729.0
+
+
+def _one_minus_square(y: Any) -> Any:
+    """1 - y², rounded once, as C's fma(-y, y, 1) (PyTorch's compiled tanh backward); for
+    |y| <= 1, on floats and arrays. On a Value (a graph, for higher derivatives): 1 - y * y."""
+    if isinstance(y, Value):
+        return 1 - y * y
+    square = y * y
+    scaled = _SPLITTER * y
+    high = scaled - (scaled - y)
+    low = y - high
+    square_error = ((high * high - square) + 2 * high * low) + low * low  # y*y - square, exact
+    difference = 1 - square
+    difference_error = (1 - difference) - square  # exact, as 1 >= square
+    return difference + (difference_error - square_error)
+
+
 tanh = define_op(
     "tanh", math.tanh,
-    lambda x, out: 1 - out * out,
+    lambda x, out: _one_minus_square(out),
     formula="tanh({0})", partial_formulas=("1 - {out}²",),
     vectorized=(lambda x: np.tanh(x), None),
 )
@@ -193,37 +272,35 @@ Value.tanh = tanh.op.apply
 
 
 def _sigmoid(x: float) -> float:
-    # Only ever exp of a non-positive number: no overflow at ±1000, and exact in both tails.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = ieee.exp(x)
-    return e / (1.0 + e)
+    # PyTorch's formula: 1 / (1 + e^-x) is 1 / inf = 0 below -709, never a subnormal.
+    return 1.0 / (1.0 + ieee.exp(-x))
 
 
 def _sigmoid_array(x: Any) -> Any:
-    # The same two branches, each on the side where its exp cannot overflow.
-    e = np.exp(np.minimum(x, 0.0))
-    return np.where(x >= 0.0, 1.0 / (1.0 + np.exp(-np.maximum(x, 0.0))), e / (1.0 + e))
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 sigmoid = define_op(
     "sigmoid", _sigmoid,
     lambda x, out: out * (1 - out),
     formula="σ({0})", partial_formulas=("{out} · (1 - {out})",),
+    backward=(lambda g, x, out: (g * (1 - out)) * out,),
     vectorized=(_sigmoid_array, None),
 )
 Value.sigmoid = sigmoid.op.apply
 
 # As in PyTorch: relu(nan) is nan and relu(-0.0) is -0.0; the derivative is 0 at 0 and 1 at nan
-# (only x <= 0 stops it).
+# (only out <= 0 stops it), and what stops is +0.0 whatever the sign of the upstream gradient.
 relu = define_op(
     "relu", lambda x: 0.0 if x < 0.0 else x,
     lambda x, out: 0.0 if out <= 0.0 else 1.0,
     formula="relu({0})", partial_formulas=("1 if {out} > 0 else 0",),
+    backward=(lambda g, x, out: 0.0 if out <= 0.0 else g,),
     vectorized=(
-        lambda x: np.where(x <= 0.0, 0.0, x),
+        lambda x: np.where(x < 0.0, 0.0, x),
         lambda x, out: np.where(out <= 0.0, 0.0, 1.0),
     ),
+    vectorized_backward=(lambda g, x, out: np.where(out <= 0.0, 0.0, g),),
 )
 Value.relu = relu.op.apply
 
@@ -263,25 +340,57 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
 Value.leaky_relu = leaky_relu  # type: ignore[assignment]  # x is the method's self
 
 
+# PyTorch's threshold: above it softplus(x) is x itself, and its derivative 1.
+SOFTPLUS_THRESHOLD = 20.0
+
+
 def _softplus(x: float) -> float:
-    # log(1 + e^x) without overflow: for x > 0 it equals x + log(1 + e^-x).
-    if x > 0.0:
-        return x + math.log1p(math.exp(-x))
-    return math.log1p(ieee.exp(x))
+    if x > SOFTPLUS_THRESHOLD:
+        return x
+    return math.log1p(math.exp(x))
 
 
 def _softplus_array(x: Any) -> Any:
-    positive = np.maximum(x, 0.0)
-    return np.where(
-        x > 0.0, positive + np.log1p(np.exp(-positive)), np.log1p(np.exp(np.minimum(x, 0.0)))
-    )
+    below = np.minimum(x, SOFTPLUS_THRESHOLD)
+    return np.where(x > SOFTPLUS_THRESHOLD, x, np.log1p(np.exp(below)))
+
+
+def _c_exp(x: Any) -> Any:
+    # PyTorch's softplus takes C's exp (math.exp), not the vectorised one of the exp op.
+    return exp(x) if isinstance(x, Value) else ieee.exp(x)
+
+
+def _softplus_partial(x: Any, out: Any) -> Any:
+    if x > SOFTPLUS_THRESHOLD:
+        return 1.0
+    z = _c_exp(x)
+    return z / (z + 1)
+
+
+def _softplus_backward(g: Any, x: Any, out: Any) -> Any:
+    if x > SOFTPLUS_THRESHOLD:
+        return g
+    z = _c_exp(x)
+    return (g * z) / (z + 1)
+
+
+def _softplus_partial_array(x: Any, out: Any) -> Any:
+    z = np.exp(np.minimum(x, SOFTPLUS_THRESHOLD))
+    return np.where(x > SOFTPLUS_THRESHOLD, 1.0, z / (z + 1))
+
+
+def _softplus_backward_array(g: Any, x: Any, out: Any) -> Any:
+    z = np.exp(np.minimum(x, SOFTPLUS_THRESHOLD))
+    return np.where(x > SOFTPLUS_THRESHOLD, g, (g * z) / (z + 1))
 
 
 softplus = define_op(
     "softplus", _softplus,
-    lambda x, out: sigmoid(x),
+    _softplus_partial,
     formula="softplus({0})", partial_formulas=("σ({0})",),
-    vectorized=(_softplus_array, None),
+    backward=(_softplus_backward,),
+    vectorized=(_softplus_array, _softplus_partial_array),
+    vectorized_backward=(_softplus_backward_array,),
 )
 Value.softplus = softplus.op.apply
 
@@ -320,6 +429,7 @@ sqrt = define_op(
     "sqrt", ieee.sqrt,
     lambda x, out: 0.5 / out,
     formula="√{0}", partial_formulas=("1 / (2 · {out})",),
+    backward=(lambda g, x, out: g / (2 * out),),
     vectorized=(lambda x: np.sqrt(x), None),
 )
 Value.sqrt = sqrt.op.apply

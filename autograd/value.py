@@ -190,8 +190,8 @@ class Value:
         """
         if self.rule is None:
             return
-        for parent, local in zip(self.parents, self.rule.local_derivatives(self)):
-            parent.grad += self.grad * local
+        for parent, contribution in zip(self.parents, self.rule.contributions(self, self.grad)):
+            parent.grad += contribution
 
     def detach(self) -> Value:
         """A new leaf holding the same number, cut off from this graph."""

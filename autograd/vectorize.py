@@ -18,7 +18,10 @@ class _LazyNumpy:
     """The numpy module, imported the first time an attribute is read."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module("numpy"), name)
+        # Kept once read, so that the next ``np.exp`` is a plain attribute lookup.
+        value = getattr(importlib.import_module("numpy"), name)
+        setattr(self, name, value)
+        return value
 
 
 np: Any = _LazyNumpy()

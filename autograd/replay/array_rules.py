@@ -23,6 +23,7 @@ from autograd.replay.positions import Positions
 from autograd.value import Value
 
 PROBE_NODES = 3
+PROBE_UPSTREAM = -0.75  # the upstream gradient backward rules are tried with
 PROBE_TOLERANCE = 1e-9  # array and scalar rules may differ by a few ulps (libm vs numpy)
 
 
@@ -35,6 +36,7 @@ class ArrayRules:
     partials: tuple[Any, ...]  # one per input (callable or constant); () for a variadic op
     all_partials: Callable[..., Any] | None  # a variadic op's partials, as blocks
     chain: bool = False  # a chain of additions run as one node (chain_rules)
+    backward: tuple[Any, ...] = ()  # per input: rule(g, *inputs, out), None for g * partial
 
     @property
     def variadic(self) -> bool:
@@ -50,7 +52,11 @@ def array_rules(op: Op) -> ArrayRules:
     partials = tuple(
         scalar if array is None else array for scalar, array in zip(op.partials, declared[1:])
     )
-    return ArrayRules(op, forward, partials, None)
+    backward: tuple[Any, ...] = ()
+    if op.backward is not None:
+        arrays = op.vectorized_backward or (None,) * op.arity
+        backward = tuple(array or scalar for scalar, array in zip(op.backward, arrays))
+    return ArrayRules(op, forward, partials, None, backward=backward)
 
 
 def chain_rules(op: Op) -> ArrayRules:
@@ -106,6 +112,12 @@ def check_on_graph(rules: ArrayRules, nodes: Sequence[Value]) -> None:
             if callable(partial):
                 got = _call(rules, f"partial {i}", partial, *args, out)
                 _compare(rules, f"partial {i}", got, expected[i], shape)
+        for i, rule in enumerate(rules.backward):
+            if rule is not None:
+                expected = [rules.op.contributions(node, PROBE_UPSTREAM)[i] for node in nodes]
+                got = _call(rules, f"backward {i}", rule, _probe([PROBE_UPSTREAM] * len(nodes)),
+                            *args, out)
+                _compare(rules, f"backward {i}", got, expected, shape)
 
 
 def _scalar_partials(rules: ArrayRules, nodes: Sequence[Value]) -> np.ndarray:

@@ -97,10 +97,13 @@ def backward(
     out = stores[group.batched][group.start:group.stop]
     upstream = grads[group.batched][group.start:group.stop]
     if not rules.variadic:
-        for run, partial in zip(group.runs, rules.partials):
+        backward_rules = rules.backward or (None,) * len(rules.partials)
+        for run, partial, backward_rule in zip(group.runs, rules.partials, backward_rules):
             if run.inputs_only and not input_grads:
                 continue
-            if callable(partial):
+            if backward_rule is not None:
+                contribution = backward_rule(upstream, *args, out)
+            elif callable(partial):
                 contribution = upstream * partial(*args, out)
             else:
                 contribution = upstream if partial == 1.0 else upstream * partial

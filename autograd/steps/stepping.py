@@ -168,14 +168,15 @@ class BackwardWalk(Iterator[Step]):
         node = self._order[number - 1]
         upstream = self._upstream[id(node)]
         locals_ = node.rule.local_derivatives(node)
+        contributions = node.rule.contributions(node, upstream)
         input_names = [self.names[self._index[id(parent)]] for parent in node.parents]
         name = self.names[self._index[id(node)]]
         formulas = partial_formulas(node, input_names, name)
         updates = []
-        for parent, parent_name, local, formula in zip(
-            node.parents, input_names, locals_, formulas
+        for parent, parent_name, local, contribution, formula in zip(
+            node.parents, input_names, locals_, contributions, formulas
         ):
-            contribution = upstream * local  # the same products and sums as backward()
+            # The same contributions and sums as backward()
             total = self._upstream.get(id(parent), 0.0) + contribution
             self._upstream[id(parent)] = total
             grad = self._set_grad(parent, total)
