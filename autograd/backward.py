@@ -255,7 +255,8 @@ def _explain_type_error(node: Value, error: TypeError) -> None:
 
 
 def _collect(nodes: list[Value]) -> None:
-    """Extend the roots to every node under them, outputs first; mark each with ``_acc = 0.0``.
+    """Extend the roots to every node under them, outputs first; mark each with ``_acc = -0.0``
+    (IEEE's additive identity: a sum of negative zeros stays -0.0, as in PyTorch).
 
     The plain rule: ``for parent in node.parents``, list and mark every parent not yet marked,
     then sort by creation order. Written out below for speed, reading ``node.parents`` from
@@ -264,7 +265,7 @@ def _collect(nodes: list[Value]) -> None:
     left to do.
     """
     for root in nodes:
-        root._acc = 0.0
+        root._acc = -0.0
     listed = nodes.append
     pending = nodes[:]
     visit = pending.append
@@ -277,17 +278,17 @@ def _collect(nodes: list[Value]) -> None:
             for parent in first:
                 if parent._acc is None:
                     listed(parent)
-                    parent._acc = 0.0
+                    parent._acc = -0.0
                     visit(parent)
             continue
         if first._acc is None:
             listed(first)
-            first._acc = 0.0
+            first._acc = -0.0
             visit(first)
         second = node._in1
         if second is not None and second._acc is None:
             listed(second)
-            second._acc = 0.0
+            second._acc = -0.0
             visit(second)
     nodes.sort(key=_creation_order, reverse=True)
 

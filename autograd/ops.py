@@ -28,7 +28,7 @@ from typing import Any
 from autograd import ieee
 from autograd.op import Op, OpFunction, _registry, define_op, define_variadic_op
 from autograd.value import Value
-from autograd.vectorize import apply_to_arrays, is_array, np, sign, sum_of_products
+from autograd.vectorize import apply_to_arrays, elementwise, is_array, np, sign, sum_of_products
 
 
 def _number(x: Any) -> float:
@@ -108,6 +108,13 @@ def _pow_partial_base(x: Any, y: Any, out: Any) -> Any:
     return _untaken.apply(y * x ** (y - 1)) if isinstance(y, Value) else 0.0
 
 
+def _pow_backward_base(g: Any, x: Any, y: Any, out: Any) -> Any:
+    # PyTorch's zero for exponent 0 is +0.0 whatever g is (g * 0.0 would be -0.0 for g < 0).
+    if isinstance(y, Value) or y != 0.0:
+        return g * _pow_partial_base(x, y, out)
+    return 0.0
+
+
 def _pow_partial_exponent(x: Any, y: Any, out: Any) -> Any:
     if not (_number(x) == 0.0 and _number(y) >= 0.0):
         return out * log(x)
@@ -119,10 +126,18 @@ pow_ = define_op(
     _pow_partial_base,
     _pow_partial_exponent,
     formula="{0} ** {1}", partial_formulas=("{1} · {0}^({1} - 1)", "{out} · ln {0}"),
+    backward=(_pow_backward_base, None),
+    # C's pow element by element: NumPy's differs in the last bit (1e300 ** -1).
     vectorized=(
-        lambda x, y: np.power(x, y),
-        lambda x, y, out: np.where(y == 0.0, 0.0, y * np.power(x, y - 1)),
+        lambda x, y: elementwise(ieee.power, x, y),
+        lambda x, y, out: np.where(y == 0.0, 0.0, y * elementwise(ieee.power, x, y - 1)),
         lambda x, y, out: np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x)),
+    ),
+    vectorized_backward=(
+        lambda g, x, y, out: np.where(
+            y == 0.0, 0.0, g * (y * elementwise(ieee.power, x, y - 1))
+        ),
+        None,
     ),
 )
 
@@ -162,19 +177,26 @@ def _power_by_constant_array(x: Any, n: float) -> Any:
         return 1.0 / (x * x)
     if n == -0.5:
         return 1.0 / np.sqrt(x)
-    return np.power(x, n)
+    return elementwise(lambda base: ieee.power(base, n), x)  # C's pow, as eagerly
 
 
 @functools.lru_cache(maxsize=256)
 def power_by(n: float) -> Op:
     """The op x ** n for a constant exponent n (drawn as ``**2``, as in micrograd)."""
+    if n == 0.0:  # x ** 0 = 1: PyTorch's gradient is +0.0 whatever the upstream gradient is
+        return Op(
+            "**0", lambda x: 1.0, (0.0,), formula="{0} ** 0", partial_formulas=("0",),
+            backward=(lambda g, x, out: 0.0,),
+            vectorized=(lambda x: np.ones_like(x), None),
+            vectorized_backward=(lambda g, x, out: np.zeros_like(g),),
+        )
     return Op(
         f"**{n:g}", lambda x: _power_by_constant(x, n),
-        (lambda x, out: 0.0 if n == 0.0 else n * _power_by_constant(x, n - 1),),
+        (lambda x, out: n * _power_by_constant(x, n - 1),),
         formula=f"{{0}} ** {n:g}", partial_formulas=(f"{n:g} · {{0}}^{n - 1:g}",),
         vectorized=(
             lambda x: _power_by_constant_array(x, n),
-            lambda x, out: 0.0 if n == 0.0 else n * _power_by_constant_array(x, n - 1),
+            lambda x, out: n * _power_by_constant_array(x, n - 1),
         ),
     )
 
@@ -277,7 +299,7 @@ def _sigmoid(x: float) -> float:
 
 
 def _sigmoid_array(x: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-x))
+    return 1.0 / (1.0 + elementwise(ieee.exp, -x))  # C's exp, as eagerly (NumPy's differs)
 
 
 sigmoid = define_op(
@@ -352,7 +374,7 @@ def _softplus(x: float) -> float:
 
 def _softplus_array(x: Any) -> Any:
     below = np.minimum(x, SOFTPLUS_THRESHOLD)
-    return np.where(x > SOFTPLUS_THRESHOLD, x, np.log1p(np.exp(below)))
+    return np.where(x > SOFTPLUS_THRESHOLD, x, np.log1p(elementwise(ieee.exp, below)))
 
 
 def _c_exp(x: Any) -> Any:
@@ -375,12 +397,12 @@ def _softplus_backward(g: Any, x: Any, out: Any) -> Any:
 
 
 def _softplus_partial_array(x: Any, out: Any) -> Any:
-    z = np.exp(np.minimum(x, SOFTPLUS_THRESHOLD))
+    z = elementwise(ieee.exp, np.minimum(x, SOFTPLUS_THRESHOLD))
     return np.where(x > SOFTPLUS_THRESHOLD, 1.0, z / (z + 1))
 
 
 def _softplus_backward_array(g: Any, x: Any, out: Any) -> Any:
-    z = np.exp(np.minimum(x, SOFTPLUS_THRESHOLD))
+    z = elementwise(ieee.exp, np.minimum(x, SOFTPLUS_THRESHOLD))
     return np.where(x > SOFTPLUS_THRESHOLD, g, (g * z) / (z + 1))
 
 

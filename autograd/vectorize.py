@@ -32,6 +32,12 @@ def is_array(x: Any) -> bool:
     return type(x).__name__ == "ndarray" and type(x).__module__ == "numpy"
 
 
+def elementwise(function: Any, *arrays: Any) -> Any:
+    """``function`` of floats applied to each element: slow, for the few rules whose C library
+    result (math.exp, pow) NumPy's own vectorised one would not reproduce to the last bit."""
+    return np.frompyfunc(function, len(arrays), 1)(*arrays).astype(float)
+
+
 def sign(x: Any) -> Any:
     """-1, 0 or 1 elementwise: abs's derivative, 0 at 0 and at nan as in PyTorch (np.sign: nan)."""
     return np.where(x > 0.0, 1.0, np.where(x < 0.0, -1.0, 0.0))

@@ -8,6 +8,7 @@ work wherever Values do.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -111,13 +112,23 @@ def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Scalar:
     return _reduce(terms, reduction, pred)
 
 
-def _clamped_log(x: Scalar) -> Scalar:
+def _clamped(log_value: Scalar) -> Scalar:
     # PyTorch clamps BCE's logs at -100, so a probability of exactly 0 or 1 gives a finite loss.
-    return max(autograd.log(x), -100.0)
+    # (max keeps a nan, as std::max(nan, -100) does: -100 < nan is false.)
+    return -100.0 if log_value < -100.0 else log_value
 
 
-def _bce_forward(p: float, t: float) -> Scalar:
-    return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
+def _log1p(x: Scalar) -> Scalar:
+    # log(1 + x) without rounding 1 + x first: log1p(-1e-10) keeps every digit.
+    if isinstance(x, Value):
+        return autograd.log(1 + x)  # on a graph (higher derivatives)
+    return math.log1p(x) if x > -1.0 else -math.inf  # x is -p, in [-1, 0]
+
+
+def _bce_forward(p: float, t: float) -> float:
+    # PyTorch's form: (t - 1)·log(1 - p) - t·log(p), with log1p for log(1 - p).
+    log_p = math.log(p) if p > 0.0 else -math.inf  # p is in [0, 1]: checked on the way in
+    return (t - 1) * _clamped(_log1p(-p)) - t * _clamped(log_p)
 
 
 # PyTorch keeps the gradient's denominator p(1 - p) away from 0 by 1e-12, a float32 constant:
@@ -125,16 +136,25 @@ def _bce_forward(p: float, t: float) -> Scalar:
 _BCE_EPSILON = 9.999999960041972e-13
 
 
+def _bce_denominator(p: Scalar) -> Scalar:
+    product = (1 - p) * p
+    return _BCE_EPSILON if product < _BCE_EPSILON else product
+
+
 def _bce_partial_p(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
-    return (p - t) / max((1 - p) * p, _BCE_EPSILON)
+    return (p - t) / _bce_denominator(p)
+
+
+def _bce_backward_p(g: Scalar, p: Scalar, t: Scalar, out: Scalar) -> Scalar:
+    return (g * (p - t)) / _bce_denominator(p)  # g · (p - t) first, as PyTorch
 
 
 def _bce_partial_t(p: Scalar, t: Scalar, out: Scalar) -> Scalar:
-    return _clamped_log(1 - p) - _clamped_log(p)
+    return -autograd.log(p / (1 - p))  # PyTorch's: the logit, unclamped
 
 
-def _clamped_log_array(x: np.ndarray) -> np.ndarray:
-    return np.maximum(np.log(x), -100.0)  # np.maximum keeps a nan, as max(nan, -100.0) does
+def _clamped_array(log_value: np.ndarray) -> np.ndarray:
+    return np.where(log_value < -100.0, -100.0, log_value)
 
 
 _bce_term = autograd.define_op(
@@ -143,12 +163,20 @@ _bce_term = autograd.define_op(
     _bce_partial_p,
     _bce_partial_t,
     formula="bce({0}, {1})",
-    partial_formulas=("({0} - {1}) / ({0}(1 - {0}))", "log(1 - {0}) - log({0})"),
-    # The same rules on arrays, for compiled replay (Python's max does not take arrays).
+    partial_formulas=("({0} - {1}) / ({0}(1 - {0}))", "-log({0} / (1 - {0}))"),
+    backward=(_bce_backward_p, None),
+    # The same rules on arrays, for compiled replay (a Python if does not take arrays).
     vectorized=(
-        lambda p, t: -(t * _clamped_log_array(p) + (1 - t) * _clamped_log_array(1 - p)),
-        lambda p, t, out: (p - t) / np.maximum((1 - p) * p, _BCE_EPSILON),
-        lambda p, t, out: _clamped_log_array(1 - p) - _clamped_log_array(p),
+        lambda p, t: (t - 1) * _clamped_array(np.log1p(-p)) - t * _clamped_array(np.log(p)),
+        lambda p, t, out: (p - t) / np.where((1 - p) * p < _BCE_EPSILON, _BCE_EPSILON,
+                                             (1 - p) * p),
+        lambda p, t, out: -np.log(p / (1 - p)),
+    ),
+    vectorized_backward=(
+        lambda g, p, t, out: (g * (p - t)) / np.where(
+            (1 - p) * p < _BCE_EPSILON, _BCE_EPSILON, (1 - p) * p
+        ),
+        None,
     ),
 )
 
@@ -167,10 +195,34 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Sca
     return _reduce([_bce_term(p, t) for p, t in pairs], reduction, prob)
 
 
-def _bce_with_logits_term(x: Scalar, t: Scalar) -> Scalar:
-    # -[t·log σ(x) + (1-t)·log(1-σ(x))] simplifies to softplus(x) - t·x; the engine's softplus
-    # never overflows, so logits of ±1000 are fine, and the gradient is σ(x) - t exactly.
-    return autograd.softplus(x) - x * t
+def _log_sigmoid(x: float) -> float:
+    # log σ(x) = min(x, 0) - log(1 + e^-|x|): exp never overflows, and no digit is lost to 1 + ...
+    return (x if x < 0.0 else 0.0) - math.log1p(math.exp(-abs(x))) if x == x else x
+
+
+def _c_exp_array(x: np.ndarray) -> np.ndarray:
+    return np.frompyfunc(_c_exp, 1, 1)(x).astype(float)
+
+
+def _c_exp(x: float) -> float:
+    return math.exp(x) if x <= 709.782712893384 else math.inf if x == x else x
+
+
+_bce_with_logits_term = autograd.define_op(
+    "binary_cross_entropy_with_logits",
+    # PyTorch's form: (1 - t)·x - log σ(x); the gradient is σ(x) - t.
+    lambda x, t: (1 - t) * x - _log_sigmoid(x),
+    lambda x, t, out: autograd.sigmoid(x) - t,
+    lambda x, t, out: -x,
+    formula="bce_logits({0}, {1})",
+    partial_formulas=("σ({0}) - {1}", "-{0}"),
+    vectorized=(
+        # C's exp element by element, as eagerly (NumPy's differs in the last bit).
+        lambda x, t: (1 - t) * x - (np.minimum(x, 0.0) - np.log1p(_c_exp_array(-np.abs(x)))),
+        lambda x, t, out: 1.0 / (1.0 + _c_exp_array(-x)) - t,
+        None,
+    ),
+)
 
 
 def binary_cross_entropy_with_logits(

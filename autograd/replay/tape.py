@@ -181,7 +181,8 @@ class Tape:
         input_grads: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Every node's gradient, in stores shaped like the values'."""
-        grads = (np.zeros_like(stores[0]), np.zeros_like(stores[1]))
+        # From -0.0, IEEE's additive identity, as backward() sums: -0.0 + -0.0 stays -0.0.
+        grads = (np.full_like(stores[0], -0.0), np.full_like(stores[1], -0.0))
         batched, slot = self._recording.outputs[0]
         # Each sample's output is differentiated: an output the same for all samples counts
         # once per sample.

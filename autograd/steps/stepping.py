@@ -177,7 +177,7 @@ class BackwardWalk(Iterator[Step]):
             node.parents, input_names, locals_, contributions, formulas
         ):
             # The same contributions and sums as backward()
-            total = self._upstream.get(id(parent), 0.0) + contribution
+            total = self._upstream.get(id(parent), -0.0) + contribution
             self._upstream[id(parent)] = total
             grad = self._set_grad(parent, total)
             updates.append(Update(parent, parent_name, local, contribution, grad, formula))
