@@ -37,7 +37,8 @@ def _reduce(terms: list[Scalar], reduction: str, like: Any) -> Any:
     """The mean or sum of `terms`, or (reduction "none") the terms in the shape of `like`."""
     if reduction == "none":
         return _shaped_like(terms, like)
-    total = _total(terms)
+    # From +0.0, as PyTorch's reductions: a loss of -0.0 is reported as 0.0.
+    total = _total([0.0, *terms])
     return total / len(terms) if reduction == "mean" else total
 
 

@@ -273,3 +273,37 @@ def test_ieee_edge_values(op, at, value, derivative):
     (g,) = grad(out, [x])
     assert same(out.data, value), f"value {out.data!r}, expected {value!r}"
     assert same(g, derivative), f"derivative {g!r}, expected {derivative!r}"
+
+
+def test_an_op_declares_how_the_upstream_gradient_combines():
+    import autograd
+    from autograd import Value, define_op, grad
+
+    # g * (1 / x) overflows at x = 1e-310 where g / x does not: which one ran shows.
+    my_log = define_op(
+        "my_log", autograd.log, lambda x, out: 1 / x, backward=(lambda g, x, out: g / x,),
+    )
+    x = Value(1e-310)
+    assert grad(my_log(x), [x], grad_output=1e-10) == (1.0000000000000030e300,)
+    my_log(x).backward(1e-10)
+    assert x.grad == 1.0000000000000030e300
+    (d,) = grad(my_log(x), [x], grad_output=Value(1e-10), create_graph=True)
+    assert d.data == 1.0000000000000030e300
+    x.grad = 0.0
+    steps = list(my_log(x).backward_steps(1e-10))
+    assert steps[-1].updates[0].contribution == 1.0000000000000030e300
+    tape = autograd.compile(my_log(x) * 1e-10)
+    x.grad = 0.0
+    tape.run()
+    assert x.grad == 1.0000000000000030e300
+
+
+def test_a_backward_rule_must_match_the_inputs():
+    import pytest
+
+    from autograd import define_op
+
+    with pytest.raises(TypeError, match="backward must be a tuple of 1 rule"):
+        define_op("f1", lambda x: x, lambda x, out: 1.0, backward=(None, None))
+    with pytest.raises(TypeError, match="upstream gradient, the 1 input"):
+        define_op("f2", lambda x: x, lambda x, out: 1.0, backward=(lambda g, x: g,))
