@@ -295,7 +295,7 @@ def _explain_node(node: Value, output: Value, h: float, precision: int) -> NodeE
             f"gradient there; give the output it was used for"
         )
     terms = []
-    gradient = 1.0 if node is output else 0.0
+    gradient = 1.0 if node is output else -0.0  # from -0.0, as backward sums
     for step in steps:
         for position, update in enumerate(step.updates):
             if update.input is node:
