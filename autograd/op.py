@@ -354,6 +354,7 @@ def _evaluate_partial(op: Op, index: int, args: tuple[Any, ...]) -> float:
 
 
 def _evaluate_backward(op: Op, index: int, g: float, args: tuple[float, ...]) -> float:
+    assert op.backward is not None
     rule = op.backward[index]
     try:
         result = rule(g, *args)

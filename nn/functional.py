@@ -119,17 +119,12 @@ def _clamped(log_value: Scalar) -> Scalar:
     return -100.0 if log_value < -100.0 else log_value
 
 
-def _log1p(x: Scalar) -> Scalar:
-    # log(1 + x) without rounding 1 + x first: log1p(-1e-10) keeps every digit.
-    if isinstance(x, Value):
-        return autograd.log(1 + x)  # on a graph (higher derivatives)
-    return math.log1p(x) if x > -1.0 else -math.inf  # x is -p, in [-1, 0]
-
-
 def _bce_forward(p: float, t: float) -> float:
-    # PyTorch's form: (t - 1)·log(1 - p) - t·log(p), with log1p for log(1 - p).
-    log_p = math.log(p) if p > 0.0 else -math.inf  # p is in [0, 1]: checked on the way in
-    return (t - 1) * _clamped(_log1p(-p)) - t * _clamped(log_p)
+    # PyTorch's form: (t - 1)·log(1 - p) - t·log(p), with log1p for log(1 - p), which keeps
+    # every digit of log(1 - 1e-10). p is in [0, 1]: checked on the way in.
+    log_p = math.log(p) if p > 0.0 else -math.inf
+    log_1_minus_p = math.log1p(-p) if p < 1.0 else -math.inf
+    return float((t - 1) * _clamped(log_1_minus_p) - t * _clamped(log_p))
 
 
 # PyTorch keeps the gradient's denominator p(1 - p) away from 0 by 1e-12, a float32 constant:

@@ -114,10 +114,10 @@ def check_on_graph(rules: ArrayRules, nodes: Sequence[Value]) -> None:
                 _compare(rules, f"partial {i}", got, expected[i], shape)
         for i, rule in enumerate(rules.backward):
             if rule is not None:
-                expected = [rules.op.contributions(node, PROBE_UPSTREAM)[i] for node in nodes]
+                contributions = [rules.op.contributions(node, PROBE_UPSTREAM)[i] for node in nodes]
                 got = _call(rules, f"backward {i}", rule, _probe([PROBE_UPSTREAM] * len(nodes)),
                             *args, out)
-                _compare(rules, f"backward {i}", got, expected, shape)
+                _compare(rules, f"backward {i}", got, contributions, shape)
 
 
 def _scalar_partials(rules: ArrayRules, nodes: Sequence[Value]) -> np.ndarray:
