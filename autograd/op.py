@@ -548,7 +548,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         (rule,) = op.backward
 
         def backprop_unary_rule(node: Value, g: float) -> None:
-            (a,) = node.parents
+            a = node._in0
             try:
                 contribution = rule(g, a.data, node.data)
             except FLOAT_ERRORS:
