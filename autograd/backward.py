@@ -304,8 +304,8 @@ def _propagate_floats(nodes: Iterable[Value]) -> None:
             if rule is _MUL:
                 g = node._acc
                 x, y = node._in0, node._in1
-                x._acc += g * y.data
-                y._acc += g * x.data
+                x._acc += g * y._data
+                y._acc += g * x._data
             elif rule is _ADD:
                 g = node._acc
                 node._in0._acc += g

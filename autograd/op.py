@@ -16,7 +16,7 @@ from typing import Any, Protocol, cast
 from autograd.anomaly import check_new_node
 from autograd.grad_mode import ANOMALY_CHECKS, grad_mode, switched_threads
 from autograd.ieee import FLOAT_ERRORS, call_ieee
-from autograd.value import Value, _creation_counter
+from autograd.value import Value, ValueMadeByHand, _creation_counter
 from autograd.vectorize import apply_to_arrays, is_array
 
 _new_value = object.__new__
@@ -46,6 +46,7 @@ class Op:
     __slots__ = ("name", "arity", "forward", "partials", "all_partials", "formula",
                  "partial_formulas", "vectorized", "backward", "vectorized_backward", "apply",
                  "backprop")
+    hand_written = False  # True for a node's own _backward (HandWrittenRule, below)
 
     arity: int | None
     partials: tuple[Any, ...]  # a callable, or a float for a constant partial
@@ -88,13 +89,13 @@ class Op:
     def local_derivatives(self, node: Value) -> tuple[float, ...]:
         """The partials d(node)/d(parent), evaluated at the numbers the node holds."""
         if self.all_partials is not None:
-            args: tuple[Any, ...] = ([parent.data for parent in node.parents], node.data)
+            args: tuple[Any, ...] = ([parent._data for parent in node.parents], node._data)
             try:
                 result = self.all_partials(*args)
             except FLOAT_ERRORS:
                 result = _ieee_retry(self, self.all_partials, args, "all_partials")
             return tuple(_checked_float(d, self, "all_partials") for d in result)
-        args = (*(parent.data for parent in node.parents), node.data)
+        args = (*(parent._data for parent in node.parents), node._data)
         return tuple(_evaluate_partial(self, i, args) for i in range(len(node.parents)))
 
     def local_derivatives_on_graph(self, node: Value) -> tuple[Any, ...]:
@@ -109,7 +110,7 @@ class Op:
         the op's ``backward`` rule for that input."""
         if self.backward is None:
             return tuple(g * local for local in self.local_derivatives(node))
-        args = (*(parent.data for parent in node.parents), node.data)
+        args = (*(parent._data for parent in node.parents), node._data)
         return tuple(
             g * _evaluate_partial(self, i, args) if rule is None
             else _evaluate_backward(self, i, g, args)
@@ -379,7 +380,7 @@ def _ieee_retry(op: Op, rule: Callable[..., Any], args: tuple[Any, ...], what: s
 
 def _node(data: float, parents: tuple[Value, ...], op: Op) -> Value:
     node = _new_value(Value)
-    node.data = data
+    node._data = data
     node.grad = 0.0
     node.label = ""
     recording = grad_mode.enabled if switched_threads.count else True
@@ -409,8 +410,8 @@ def _as_operands(args: tuple[Any, ...]) -> tuple[Value, ...] | None:
     return None if any(a is None for a in operands) else operands  # type: ignore[return-value]
 
 
-_JUST_VALUES = {Value}
-_data_of = attrgetter("data")
+_JUST_VALUES = {Value, ValueMadeByHand}  # the two classes a Value can be, see value.py
+_data_of = attrgetter("_data")
 
 
 def _is_value(x: Any) -> bool:
@@ -440,13 +441,13 @@ def _make_apply(op: Op) -> Callable[..., Any]:
             if not isinstance(x, Value):
                 return _on_plain_numbers(op, (x,))
             try:
-                data = forward(x.data)
+                data = forward(x._data)
             except FLOAT_ERRORS:
-                data = _evaluate_forward(op, (x.data,))
+                data = _evaluate_forward(op, (x._data,))
             if data.__class__ is not float:
                 data = _checked_float(data, op, "forward")
             node = _new_value(Value)
-            node.data = data
+            node._data = data
             node.grad = 0.0
             node.label = ""
             recording = mode.enabled if switched.count else True  # see _SwitchedThreads
@@ -479,13 +480,13 @@ def _make_apply(op: Op) -> Callable[..., Any]:
                 if y is None:
                     return NotImplemented
             try:
-                data = forward(x.data, y.data)
+                data = forward(x._data, y._data)
             except FLOAT_ERRORS:
-                data = _evaluate_forward(op, (x.data, y.data))
+                data = _evaluate_forward(op, (x._data, y._data))
             if data.__class__ is not float:
                 data = _checked_float(data, op, "forward")
             node = _new_value(Value)
-            node.data = data
+            node._data = data
             node.grad = 0.0
             node.label = ""
             recording = mode.enabled if switched.count else True  # see _SwitchedThreads
@@ -507,7 +508,7 @@ def _make_apply(op: Op) -> Callable[..., Any]:
     if op.arity is None:
 
         def apply_variadic(*args: Any) -> Any:
-            if set(map(type, args)) != _JUST_VALUES:
+            if not _JUST_VALUES.issuperset(map(type, args)):
                 if not any(map(_is_value, args)):
                     return _on_plain_numbers(op, args)
                 operands = _as_operands(args)
@@ -550,9 +551,9 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         def backprop_unary_rule(node: Value, g: float) -> None:
             a = node._in0
             try:
-                contribution = rule(g, a.data, node.data)
+                contribution = rule(g, a._data, node._data)
             except FLOAT_ERRORS:
-                contribution = _evaluate_backward(op, 0, g, (a.data, node.data))
+                contribution = _evaluate_backward(op, 0, g, (a._data, node._data))
             if contribution.__class__ is not float:
                 contribution = _checked_float(contribution, op, "backward 0")
             a._acc += contribution
@@ -581,9 +582,9 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         def backprop_unary(node: Value, g: float) -> None:
             a = node._in0
             try:
-                local = d0(a.data, node.data)
+                local = d0(a._data, node._data)
             except FLOAT_ERRORS:
-                local = _evaluate_partial(op, 0, (a.data, node.data))
+                local = _evaluate_partial(op, 0, (a._data, node._data))
             a._acc += g * local
 
         return backprop_unary
@@ -603,7 +604,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
 
         def backprop_binary(node: Value, g: float) -> None:
             a, b = node._in0, node._in1
-            x, y, out = a.data, b.data, node.data
+            x, y, out = a._data, b._data, node._data
             try:
                 local_a = d0(x, y, out)
                 local_b = d1(x, y, out)
@@ -620,7 +621,7 @@ def _make_backprop(op: Op) -> Callable[[Value, float], None]:
         def backprop_variadic(node: Value, g: float) -> None:
             parents = node.parents
             try:
-                locals_ = all_partials(list(map(_data_of, parents)), node.data)
+                locals_ = all_partials(list(map(_data_of, parents)), node._data)
             except FLOAT_ERRORS:
                 locals_ = op.local_derivatives(node)
             for parent, local in zip(parents, locals_):
@@ -673,3 +674,134 @@ def rule_for_positional_form(children: Any, op_name: Any) -> tuple[tuple[Value, 
 
 
 Value._rule_by_name = staticmethod(rule_for_positional_form)
+
+
+# ----- micrograd's out._backward = fn -----------------------------------------------------------
+
+
+class HandWrittenRule(Op):
+    """The rule of one node whose ``_backward`` was assigned, micrograd's way.
+
+    ``closure()`` takes no arguments, reads ``out.grad`` and adds into its inputs' ``.grad``. The
+    engine keeps a pass's running sums in ``_acc`` and adds them to ``.grad`` at the end, so to
+    run the closure it shows the node's gradient from this pass as ``out.grad`` and each input's
+    ``.grad`` as 0.0, reads what the closure added, and puts every ``.grad`` back as it was: the
+    closure's additions join the pass like any op's, and earlier gradients accumulate as usual.
+    ``declared`` is the op of the same name, if one is declared: ``create_graph=True`` uses its
+    rule, since a closure on floats cannot build a graph.
+    """
+
+    __slots__ = ("closure", "declared")
+    hand_written = True
+
+    def __init__(self, name: str, arity: int, closure: Callable[[], None], declared: Op | None):
+        # Filled in directly, not through Op.__init__: there is no forward or partial to check,
+        # and one such rule is made per node.
+        self.name = name
+        self.arity = arity
+        self.forward = declared.forward if declared is not None else _no_forward
+        self.partials = ()
+        self.all_partials = None
+        if declared is not None:
+            self.formula = declared.formula
+        elif name.startswith("**") and arity == 1:
+            self.formula = "{0}" + name  # micrograd's name for a power: '**3' reads x**3
+        else:
+            self.formula = f"{name}({', '.join(f'{{{i}}}' for i in range(arity))})"
+        self.partial_formulas = None
+        self.vectorized = None
+        self.backward = None
+        self.vectorized_backward = None
+        self.apply = _no_forward
+        self.backprop = _backprop_by_hand
+        self.closure = closure
+        self.declared = declared
+
+    def contributions(self, node: Value, upstream: float) -> tuple[float, ...]:
+        """Run the closure with ``out.grad = upstream``; what it added to each input's .grad."""
+        parents = node.parents
+        distinct = tuple(dict.fromkeys(parents))
+        saved_out, saved = node.grad, [parent.grad for parent in distinct]
+        try:
+            node.grad = upstream
+            for parent in distinct:
+                parent.grad = 0.0
+            self.closure()
+            added = {parent: parent.grad for parent in distinct}
+        finally:
+            for parent, grad in zip(distinct, saved):
+                parent.grad = grad
+            node.grad = saved_out
+        # An input listed twice gets the closure's whole addition once, at its first place.
+        return tuple(
+            self._checked(added.pop(parent, 0.0), i) for i, parent in enumerate(parents)
+        )
+
+    def local_derivatives(self, node: Value) -> tuple[float, ...]:
+        """d(node)/d(input): what the closure passes on for ``out.grad = 1``."""
+        return self.contributions(node, 1.0)
+
+    def local_derivatives_on_graph(self, node: Value) -> tuple[Any, ...]:
+        if self.declared is None:
+            raise self._no_graph(node)
+        return self.declared.local_derivatives_on_graph(node)
+
+    def contributions_on_graph(self, node: Value, g: Any) -> tuple[Any, ...]:
+        if self.declared is None:
+            raise self._no_graph(node)
+        return self.declared.contributions_on_graph(node, g)
+
+    def _no_graph(self, node: Value) -> RuntimeError:
+        where = f"{node.label!r} (op {self.name!r})" if node.label else f"op {self.name!r}"
+        return RuntimeError(
+            f"create_graph=True cannot differentiate through node {where}: its derivative is a "
+            f"hand-written _backward, a function on floats that builds no graph. Declare the op "
+            f"with autograd.define_op({self.name!r}, forward, *partials) and build the node with "
+            f"what it returns (or name an op already declared in Value(data, children, op)), or "
+            f"use create_graph=False"
+        )
+
+    def _checked(self, added: Any, index: int) -> float:
+        if isinstance(added, Real) and not isinstance(added, bool):
+            return float(added)
+        raise TypeError(
+            f"the hand-written _backward of op {self.name!r} left input {index}'s .grad holding "
+            f"a {type(added).__name__} ({added!r:.40}); it must add a number to it "
+            f"(self.grad += ... * out.grad)"
+        )
+
+    def __repr__(self) -> str:
+        return f"<hand-written _backward of op {self.name!r}, {self.arity} input(s)>"
+
+
+def _no_forward(*args: Any) -> Any:
+    raise TypeError("a hand-written _backward belongs to one node; it has no forward to apply")
+
+
+def _backprop_by_hand(node: Value, g: float) -> None:
+    for parent, contribution in zip(node.parents, node.rule.contributions(node, g)):  # type: ignore[union-attr]
+        parent._acc += contribution
+
+
+def give_hand_written_backward(node: Value, closure: Any) -> None:
+    """``node._backward = closure``: from now on backward() runs ``closure`` at this node."""
+    if not callable(closure):
+        raise TypeError(
+            f"_backward must be a function of no arguments that adds to the inputs' .grad, "
+            f"got {type(closure).__name__}"
+        )
+    rule = node.rule
+    if rule is None or not node.parents:
+        raise ValueError(
+            "this Value has no inputs (a leaf, or made under no_grad()), so a _backward has no "
+            "one to pass a gradient to: make the node with Value(data, (inputs...), 'op') and "
+            "then assign its _backward"
+        )
+    if rule.hand_written:
+        declared = rule.declared  # type: ignore[attr-defined]
+    else:
+        declared = None if isinstance(rule, _UnknownOp) else rule
+    node.rule = HandWrittenRule(rule.name, len(node.parents), closure, declared)
+
+
+Value._give_hand_written_backward = staticmethod(give_hand_written_backward)

@@ -32,7 +32,7 @@ from autograd.vectorize import apply_to_arrays, elementwise, is_array, np, sign,
 
 
 def _number(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x
 
 
 def _reflected(apply: Callable[[Any, Any], Any]) -> Callable[[Value, Any], Any]:
@@ -496,8 +496,10 @@ _dot = define_variadic_op(
 
 def _linear_forward(weights_inputs_bias: Sequence[Any]) -> Any:
     n = len(weights_inputs_bias) // 2
-    weighted = sum(map(operator.mul, weights_inputs_bias[:n], weights_inputs_bias[n:-1]), -0.0)
-    return weighted + weights_inputs_bias[-1]
+    # b + w0·x0 + w1·x1 + ..., left to right: micrograd's neuron adds in this order, so a model
+    # with its weights gives its numbers to the last digit.
+    return sum(map(operator.mul, weights_inputs_bias[:n], weights_inputs_bias[n:-1]),
+               weights_inputs_bias[-1])
 
 
 def _linear_partials(weights_inputs_bias: Sequence[Any], out: Any) -> tuple[Any, ...]:

@@ -24,6 +24,8 @@ class Value:
     Attributes: ``data`` (float), ``grad`` (float, accumulated by ``backward``), ``label`` (str),
     ``op`` (name of the operation that made it, ``""`` for a leaf), ``parents`` (its inputs, in
     operand order) and ``rule`` (that operation's :class:`~autograd.op.Op`, None for a leaf).
+    A Value you make with ``Value(...)`` also keeps attributes of your own (``p.m = 0.0``), as
+    micrograd's does; the nodes that operations make do not (memory per node).
     """
 
     # _acc is the gradient being accumulated while a backward pass runs (None otherwise, which
@@ -33,10 +35,10 @@ class Value:
     # fewer per node to allocate, to free and for Python's cyclic garbage collector to walk
     # (which it does, in a training loop, once per step over the whole graph), and 48 bytes
     # fewer. A node of three or more inputs keeps them all, as a tuple, in _in0.
-    __slots__ = ("data", "grad", "label", "rule", "_in0", "_in1", "_acc", "_order",
+    # _data holds the number (``data`` checks what is assigned to it).
+    __slots__ = ("_data", "grad", "label", "rule", "_in0", "_in1", "_acc", "_order",
                  "__weakref__")
 
-    data: float
     grad: Any
     label: str
     rule: Any  # an autograd.op.Op; value.py imports nothing of ours, so no import cycle
@@ -45,10 +47,17 @@ class Value:
     _acc: Any
     _order: int
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Value:
+        # What you make with Value(...) (parameters, inputs, a hand-written op's output) takes
+        # attributes of its own (p.m = 0.0): it is a Value with a __dict__ (ValueMadeByHand,
+        # below). The nodes ops make have none: a __dict__ costs 32 bytes per node on CPython
+        # 3.11 (measured with tracemalloc), and graphs are made of those nodes.
+        return object.__new__(ValueMadeByHand if cls is Value else cls)
+
     def __init__(
         self, data: Any, _children: Any = (), _op: str = "", label: str = ""
     ) -> None:
-        self.data = to_float(data)
+        self._data = to_float(data)
         self.grad = 0.0
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
@@ -60,6 +69,15 @@ class Value:
             self.parents, self.rule = Value._rule_by_name(_children, _op)
         self._acc = None
         self._order = next(_creation_counter)
+
+    @property
+    def data(self) -> float:
+        """The number this value holds (a float; an assigned int or NumPy real becomes one)."""
+        return self._data
+
+    @data.setter
+    def data(self, number: Any) -> None:
+        self._data = to_float(number)
 
     # ----- what the node is -------------------------------------------------------------------
 
@@ -109,28 +127,28 @@ class Value:
 
     def item(self) -> float:
         """The number as a Python float (PyTorch's ``Tensor.item()``; the same as ``.data``)."""
-        return self.data
+        return self._data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        return self.data
+        return self._data
 
     # ----- ordering compares the numbers; == and hash stay identity (Values live in sets) -----
 
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _number(other) if _comparable(other) else NotImplemented
+        return self._data < _number(other) if _comparable(other) else NotImplemented
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _number(other) if _comparable(other) else NotImplemented
+        return self._data <= _number(other) if _comparable(other) else NotImplemented
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _number(other) if _comparable(other) else NotImplemented
+        return self._data > _number(other) if _comparable(other) else NotImplemented
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _number(other) if _comparable(other) else NotImplemented
+        return self._data >= _number(other) if _comparable(other) else NotImplemented
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -178,16 +196,31 @@ class Value:
         def backward_steps(self, grad: float = 1.0) -> Iterator[Any]: ...  # a BackwardWalk
 
         _rule_by_name: staticmethod[[Any, Any], tuple[tuple[Value, ...], Any]]
+        _give_hand_written_backward: staticmethod[[Value, Any], None]
 
     def __pos__(self) -> Value:
         return self
 
-    def _backward(self) -> None:
-        """Apply the chain rule at this node only, as in micrograd's lecture.
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's chain rule at this node alone: ``v._backward()`` adds ``v.grad *
+        d(v)/d(parent)`` to each parent's ``.grad`` (call it from the output back to the inputs,
+        after setting the output's ``.grad = 1.0``, as in the lecture).
 
-        Adds ``self.grad * d(self)/d(parent)`` to each parent's ``.grad``. Call it on the nodes
-        from the output back to the inputs, after setting the output's ``.grad = 1.0``.
+        Assign a function of no arguments to give a node a hand-written derivative, micrograd's
+        way: it reads ``out.grad`` and adds to its inputs' ``.grad``; ``backward()`` calls it with
+        ``out.grad`` holding the node's gradient from that pass (see ``autograd/op.py``).
         """
+        rule = self.rule
+        if rule is not None and rule.hand_written:
+            return rule.closure  # type: ignore[no-any-return]
+        return self._chain_rule_here
+
+    @_backward.setter
+    def _backward(self, function: Callable[[], None]) -> None:
+        Value._give_hand_written_backward(self, function)
+
+    def _chain_rule_here(self) -> None:
         if self.rule is None:
             return
         for parent, contribution in zip(self.parents, self.rule.contributions(self, self.grad)):
@@ -195,7 +228,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf holding the same number, cut off from this graph."""
-        return Value(self.data, label=self.label)
+        return Value(self._data, label=self.label)
 
 
 def _comparable(other: Any) -> bool:
@@ -203,7 +236,7 @@ def _comparable(other: Any) -> bool:
 
 
 def _number(other: Operand) -> float:
-    return other.data if isinstance(other, Value) else other
+    return other._data if isinstance(other, Value) else other
 
 
 def to_float(data: Any) -> float:
@@ -232,3 +265,13 @@ def _not_a_number_message(data: Any) -> str:
             f"e.g. [Value(x) for x in items]"
         )
     return f"{accepted}, got {kind} ({data!r:.40})"
+
+
+class ValueMadeByHand(Value):
+    """A Value made with ``Value(...)``: the same, with room for attributes of your own."""
+
+    __slots__ = ("__dict__",)
+
+
+# Its name in messages ("got Value"); __qualname__ stays, so pickle finds the class.
+ValueMadeByHand.__name__ = "Value"

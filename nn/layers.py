@@ -65,10 +65,13 @@ class Neuron(Module):
         rng: int | np.random.Generator | None = None,
     ) -> None:
         """`nonlin` is micrograd's switch (True: relu, False: linear) and overrides
-        `activation`; `fan_out` only matters to Xavier init (a Layer passes its width)."""
+        `activation`; `fan_out` only matters to Xavier init (a Layer passes its width). With no
+        `rng` the weights come from Python's `random`, drawn as micrograd draws them (seed it
+        with `random.seed` or `nn.manual_seed`); a seed or numpy Generator draws them instead."""
         self.nin = check_size("nin", nin, "the number of inputs")
         self.activation = _activation_from(activation, nonlin)
-        weights = sample_weights(init, self.nin, fan_out, resolve_generator(rng))
+        generator = None if rng is None else resolve_generator(rng)  # None: Python's random
+        weights = sample_weights(init, self.nin, fan_out, generator)
         self.w = [Value(weight) for weight in weights]
         self.b = Value(0.0) if bias else None
 
@@ -104,7 +107,7 @@ class Layer(Module):
         nout = check_size("nout", nout, "the number of neurons")
         activation = _activation_from(activation, nonlin)
         init = resolve_scheme(init)
-        generator = resolve_generator(rng)
+        generator = None if rng is None else resolve_generator(rng)
         self.neurons = [
             Neuron(nin, activation, bias, init=init, fan_out=nout, rng=generator)
             for _ in range(nout)
@@ -152,7 +155,7 @@ class MLP(Module):
         ]
         hidden = resolve_activation(activation)
         last = resolve_activation(output_activation)
-        generator = resolve_generator(rng)
+        generator = None if rng is None else resolve_generator(rng)
         self.layers = [
             Layer(
                 sizes[i],

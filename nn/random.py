@@ -1,13 +1,18 @@
-"""The random number generator behind every source of randomness in `nn`.
+"""Where `nn`'s randomness comes from, and `manual_seed`, which seeds all of it.
 
-Weight initialisation, dropout masks, dataset noise and batch shuffling all draw from a numpy
-`Generator`: the one passed explicitly (`rng=`), or else the package-wide default that
-`manual_seed` resets. Same seed, same model, same training run.
+Weights drawn with no `rng=` come from Python's `random` module, by the same calls in the same
+order as micrograd (`random.uniform(-1, 1)` per weight, neuron by neuron), so `random.seed(1337)`
+followed by `nn.MLP(2, [16, 16, 1])` gives micrograd's model, number for number. Dropout masks,
+dataset noise and batch shuffling draw from a numpy `Generator`: the one passed (`rng=` or
+`seed=`), or else the package-wide default. A given `rng=` (a seed or a Generator) also draws the
+weights. `manual_seed(n)` seeds both `random` and the package default: same seed, same model,
+same training run.
 """
 
 from __future__ import annotations
 
 import numbers
+import random
 
 import numpy as np
 
@@ -15,8 +20,10 @@ _default_generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reset the package-wide generator to a fresh one seeded with `seed`, and return it."""
+    """Seed Python's `random` (default weights) with `seed`, reset the package-wide numpy
+    generator to a fresh one seeded with it, and return that generator."""
     global _default_generator
+    random.seed(_check_seed(seed))
     _default_generator = np.random.default_rng(_check_seed(seed))
     return _default_generator
 

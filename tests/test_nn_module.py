@@ -1,6 +1,7 @@
 """Module, Neuron, Layer, MLP: naming, counting, modes, repr, seeding, init, validation."""
 
 import math
+import random
 
 import numpy as np
 import pytest
@@ -216,8 +217,14 @@ def test_same_seed_same_model_different_seed_different_model():
     nn.manual_seed(124)
     c = [p.data for p in nn.MLP(2, [8, 1]).parameters()]
     assert a == b and a != c
+    # With no rng the weights come from Python's random (as micrograd's), which manual_seed seeds.
+    random.seed(123)
+    assert [p.data for p in nn.MLP(2, [8, 1]).parameters()] == a
+    # An explicit generator draws from numpy: the same for the same seed, whatever random holds.
     explicit = [p.data for p in nn.MLP(2, [8, 1], rng=np.random.default_rng(123)).parameters()]
-    assert explicit == a  # the same draws as the package generator seeded alike
+    random.seed(0)
+    again = [p.data for p in nn.MLP(2, [8, 1], rng=np.random.default_rng(123)).parameters()]
+    assert explicit == again != a
     assert all(isinstance(v, float) for v in a)
 
 

@@ -125,7 +125,8 @@ def gradcheck(
         for k, graph in enumerate(_node_sets(outputs))
         for i in range(len(leaves))
     ]
-    _raise_on_failures(rows, "input", what, eps, atol, rtol, len(outputs), "derivatives")
+    _raise_on_failures(rows, "input", what, eps, atol, rtol, len(outputs), "derivatives",
+                       _hand_written_note(outputs))
     return True
 
 
@@ -408,6 +409,7 @@ def _raise_on_failures(
     rtol: float,
     output_count: int,
     kind: str,
+    note: str = "",
 ) -> None:
     __tracebackhide__ = True
     failing = sum(not row.passed for row in rows)
@@ -420,7 +422,26 @@ def _raise_on_failures(
     if output_count > 1:
         lines.append(f"  f returns {output_count} outputs: each output's row is checked")
     lines += ["", comparison_table(rows, derivative_name)]
+    if note:
+        lines += ["", note]
     raise GradcheckError("\n".join(lines), rows)
+
+
+def _hand_written_note(outputs: Sequence[Value]) -> str:
+    """Names the nodes whose derivative is a hand-written _backward: the first suspects."""
+    nodes = topological_order(*outputs)
+    names = {node: node.label or f"v{i}" for i, node in enumerate(nodes)}
+    described = [
+        f"{names[node]} = {node.op}({', '.join(names[parent] for parent in node.parents)})"
+        for node in nodes
+        if node.rule is not None and node.rule.hand_written
+    ]
+    if not described:
+        return ""
+    return (
+        f"  the graph has {len(described)} node(s) with a hand-written _backward, whose "
+        f"derivative nothing else checks: {'; '.join(described)} (nodes named as in trace())"
+    )
 
 
 def _describe(f: Function) -> str:

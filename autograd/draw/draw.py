@@ -403,9 +403,27 @@ def _draw_values(dot: graphviz.Digraph, nodes: list[Any], options: _Options) -> 
                      fontsize="11", height="0.3", width="0.3", margin="0.04,0.02",
                      ordering="in", **op_attrs)
             edge_attrs = STEP_EDGE_STYLES.get(state, {})
-            for parent in node.parents:
-                dot.edge(f"v{index[id(parent)]}", op_id, **edge_attrs)
+            roles = input_roles(node)
+            for k, parent in enumerate(node.parents):
+                role = {"label": roles[k], "fontsize": "9", "fontname": FONT} if roles else {}
+                dot.edge(f"v{index[id(parent)]}", op_id, **role, **edge_attrs)
             dot.edge(op_id, f"v{i}", **edge_attrs)
+
+
+def input_roles(node: Any) -> list[str] | None:
+    """What each input of a many-input node is, for its edges: a ``linear`` node's weights
+    ``w0, w1, ...``, inputs ``x0, x1, ...`` and bias ``b``; a ``dot``'s ``x0, ..., y0, ...``.
+    None for other nodes, whose operand order the op's symbol already tells."""
+    if node.rule.hand_written:
+        return None
+    count = len(node.parents)
+    if node.op == "linear" and count % 2 == 1:
+        n = count // 2
+        return [f"w{i}" for i in range(n)] + [f"x{i}" for i in range(n)] + ["b"]
+    if node.op == "dot" and count % 2 == 0:
+        n = count // 2
+        return [f"x{i}" for i in range(n)] + [f"y{i}" for i in range(n)]
+    return None
 
 
 def _draw_collapsed(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
@@ -26,6 +26,7 @@ from autograd.backward import topological_order
 from autograd.op import Op
 from autograd.ops import add
 from autograd.replay.array_rules import ArrayRules, array_rules, chain_rules, check_on_graph
+from autograd.replay.errors import CompileError
 from autograd.replay.kernels import Group, Run
 from autograd.value import Value
 
@@ -61,6 +62,7 @@ class Recording:
 def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     """Group the graph under ``outputs``; ``inputs`` are the leaves a batch gives per sample."""
     graph = _Graph(outputs, inputs)
+    _refuse_hand_written(graph.ops)
     for code, op in enumerate(graph.ops):
         examples = np.flatnonzero(graph.codes == code)[:8]
         check_on_graph(array_rules(op), [graph.nodes[i] for i in examples.tolist()])
@@ -114,6 +116,17 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
 
 _parents_of = attrgetter("parents")
 _rule_of = attrgetter("rule")
+
+
+def _refuse_hand_written(ops: Iterable[Op]) -> None:
+    for op in ops:
+        if op.hand_written:
+            raise CompileError(
+                f"a node of op {op.name!r} has a hand-written _backward, a function on one "
+                f"node's floats that cannot be replayed on arrays: declare the op with "
+                f"autograd.define_op({op.name!r}, forward, *partials) and build the node with what "
+                f"it returns, or run this graph without compile"
+            )
 
 
 class _Graph:
@@ -354,6 +367,6 @@ def _leaves(nodes: list[Value], indices: list[int], slots: np.ndarray) -> Leaves
     return Leaves(
         refs=list(map(weakref.ref, values)),
         slots=slots[indices] if indices else np.zeros(0, dtype=np.intp),
-        values=np.fromiter(map(attrgetter("data"), values), float, len(values)),
+        values=np.fromiter(map(attrgetter("_data"), values), float, len(values)),
         labels=list(map(attrgetter("label"), values)),
     )

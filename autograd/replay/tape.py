@@ -28,7 +28,7 @@ from autograd.replay.source import tape_source
 from autograd.value import Value
 
 REDUCTIONS = ("sum", "mean")
-_data_of = attrgetter("data")
+_data_of = attrgetter("_data")  # the slot behind .data: read per leaf per run
 
 
 def compile(output: Value | Sequence[Value], inputs: Sequence[Value] | None = None) -> Tape:
@@ -164,7 +164,7 @@ class Tape:
         for leaf, slot in zip(read, recording.read.slots.tolist()):
             by_slot[slot] = leaf  # the leaves read take slots 0, 1, ... of the store
         buffer = np.empty(len(extra) + recording.unbatched_size)
-        buffer[:len(extra)] = [leaf.data for leaf in extra]
+        buffer[:len(extra)] = [leaf._data for leaf in extra]
         store = buffer[len(extra):].reshape(-1, 1)
         store[recording.read.slots, 0] = numbers
         store[recording.owned.slots, 0] = recording.owned.values

@@ -78,6 +78,8 @@ class Step:
             f"{_short(self.upstream, precision)}"
         )
         parts = [_explain_update(update, precision) for update in self.updates]
+        if node.rule.hand_written:
+            parts[0] = f"by its hand-written _backward, {parts[0]}"
         line = " | ".join([head, *parts])
         if len(line) <= ONE_LINE:
             return line
