@@ -496,10 +496,8 @@ _dot = define_variadic_op(
 
 def _linear_forward(weights_inputs_bias: Sequence[Any]) -> Any:
     n = len(weights_inputs_bias) // 2
-    # b + w0·x0 + w1·x1 + ..., left to right: micrograd's neuron adds in this order, so a model
-    # with its weights gives its numbers to the last digit.
-    return sum(map(operator.mul, weights_inputs_bias[:n], weights_inputs_bias[n:-1]),
-               weights_inputs_bias[-1])
+    weighted = sum(map(operator.mul, weights_inputs_bias[:n], weights_inputs_bias[n:-1]), -0.0)
+    return weighted + weights_inputs_bias[-1]
 
 
 def _linear_partials(weights_inputs_bias: Sequence[Any], out: Any) -> tuple[Any, ...]:

@@ -548,8 +548,9 @@ def test_micrographs_demo_gives_micrographs_loss_curve():
     theirs = _train_as_micrograds_demo_does(engine.Value, micrograd_nn.MLP(2, [16, 16, 1]), X, y, 8)
     random.seed(1337)
     ours = _train_as_micrograds_demo_does(Value, nn.MLP(2, [16, 16, 1]), X, y, 8)
-    # The same weights and the same forward sums: the first loss is identical. After that,
-    # micrograd adds a node's gradient contributions in an order set by its children's *set*
-    # (memory addresses), so two runs of micrograd itself can differ in the last bits.
+    # The same weights, and biases still 0, so the first loss is identical. After that the sums
+    # differ in order: micrograd adds a neuron's bias first (chainrule last, as PyTorch) and a
+    # node's gradient contributions in the order of its children's *set* (memory addresses),
+    # so two runs of micrograd itself can differ in the last bits.
     assert ours[0] == theirs[0]
     assert ours == pytest.approx(theirs, rel=1e-13)
