@@ -217,3 +217,41 @@ def _path_products(output: Value, wrt: Value):
         return
     for parent in output.parents:
         yield from _path_products(parent, wrt)
+
+
+# ----- a node with a hand-written _backward (micrograd's way) -------------------------------------
+
+
+def _lecture_exp(x, name):
+    out = Value(math.exp(x.data), (x,), name)
+
+    def _backward():
+        x.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_explain_through_a_hand_written_node_says_so_and_agrees_with_backward():
+    x = Value(0.5, label="x")
+    o = (_lecture_exp(x * 2, "my_exp") * 3).tanh()
+    (expected,) = autograd.grad(o, [x])
+    paths = autograd.explain(o, wrt=x)
+    assert paths.gradient == expected
+    assert "by its hand-written _backward" in str(paths)
+    # Its forward is the user's own code, which the graph does not keep: no numerical check.
+    assert paths.numerical.unavailable is not None
+    assert "not possible" in str(paths) and "'my_exp'" in str(paths)
+    inner = o.parents[0].parents[0].parents[0]  # the my_exp node's input, x * 2
+    node = autograd.explain(inner, output=o)
+    assert node.gradient == autograd.grad(o, [inner])[0]
+    assert "by its hand-written _backward" in str(node)
+
+
+def test_a_hand_written_node_named_like_a_declared_op_is_checked_numerically():
+    x = Value(0.5, label="x")
+    o = (_lecture_exp(x * 2, "exp") * 0.3).tanh()  # 'exp' is declared: its forward recomputes
+    explanation = autograd.explain(x, output=o)
+    assert explanation.numerical.unavailable is None
+    assert explanation.numerical.agrees()
+    assert explanation.gradient == autograd.grad(o, [x])[0]

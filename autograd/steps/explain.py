@@ -51,6 +51,7 @@ class NumericalCheck:
     minus: float  # the output with the node at x - h
     estimate: float  # (plus - minus) / 2h
     analytical: float
+    unavailable: str | None = None  # why the output could not be computed again (then nan)
 
     def agrees(self, rel_tol: float = 1e-4, abs_tol: float = 1e-6) -> bool:
         """Whether the estimate is within the tolerances of the analytical gradient."""
@@ -300,8 +301,10 @@ def _explain_node(node: Value, output: Value, h: float, precision: int) -> NodeE
         for position, update in enumerate(step.updates):
             if update.input is node:
                 definition = _definition(step.node, step.name, [u.name for u in step.updates])
+                formula = (HAND_WRITTEN if getattr(step.node.rule, "hand_written", False)
+                           else update.formula)
                 terms.append(Term(step.node, step.name, definition, position, step.upstream,
-                                  update.local, update.formula, update.contribution))
+                                  update.local, formula, update.contribution))
                 gradient = gradient + update.contribution  # in backward's order
     (backward,) = backward_grad(output, [node], materialize_grads=True)
     return NodeExplanation(
@@ -356,6 +359,8 @@ def _edges(
         input_names = [names[id(parent)] for parent in node.parents]
         locals_ = node.rule.local_derivatives(node)
         formulas = partial_formulas(node, input_names, names[id(node)])
+        if getattr(node.rule, "hand_written", False):
+            formulas = [HAND_WRITTEN] * len(locals_)
         edges[id(node)] = [
             (parent, local, formula)
             for parent, local, formula in zip(node.parents, locals_, formulas)
@@ -428,9 +433,16 @@ def numerical_check(output: Value, node: Value, analytical: float, h: float = DE
                     ) -> NumericalCheck:
     """Nudge ``node`` by ±h, compute ``output`` again from there, and compare the slope."""
     x = node.data
-    plus = output_with(output, node, x + h)
-    minus = output_with(output, node, x - h)
+    try:
+        plus = output_with(output, node, x + h)
+        minus = output_with(output, node, x - h)
+    except NoForwardError as error:
+        return NumericalCheck(h, math.nan, math.nan, math.nan, analytical, str(error))
     return NumericalCheck(h, plus, minus, (plus - minus) / (2 * h), analytical)
+
+
+class NoForwardError(ValueError):
+    """The output cannot be computed again: a node on the way has no forward to re-run."""
 
 
 def output_with(output: Value, node: Value, x: float) -> float:
@@ -445,8 +457,22 @@ def output_with(output: Value, node: Value, x: float) -> float:
         if not any(id(parent) in values for parent in current.parents):
             continue
         numbers = [values.get(id(parent), parent.data) for parent in current.parents]
-        values[id(current)] = float(current.rule.apply(*numbers))
+        values[id(current)] = float(_forward_of(current)(*numbers))
     return values.get(id(output), output.data)
+
+
+def _forward_of(node: Value) -> Any:
+    rule = node.rule
+    if getattr(rule, "hand_written", False):
+        # micrograd's way: the node's number was computed by the user's own code, which the
+        # graph does not keep; the op declared under the same name (if any) computes the same.
+        if rule.declared is None:
+            raise NoForwardError(
+                f"op {rule.name!r} has a hand-written _backward and no declared forward to "
+                f"compute it again"
+            )
+        return rule.declared.apply
+    return rule.apply
 
 
 # ----- text -------------------------------------------------------------------------------------
@@ -469,14 +495,21 @@ def _definition(node: Any, name: str, input_names: list[str]) -> str:
     return name if formula == name else f"{name} = {formula}"
 
 
+HAND_WRITTEN = "its hand-written _backward"  # a local derivative known only as a number
+
+
 def _local_text(formula: str | None, local: float, precision: int) -> str:
     number = _short(local, precision)
+    if formula == HAND_WRITTEN:
+        return f"({number}, by {formula})"
     if formula is None or formula == number or is_constant_formula(formula):
         return number
     return f"({formula} = {number})"
 
 
 def _numerical_line(check: NumericalCheck, name: str, precision: int) -> str:
+    if check.unavailable is not None:
+        return f"numerical check, {name} ± h: not possible ({check.unavailable})"
     verdict = "agrees" if check.agrees() else "DIFFERS (a kink, a discontinuity, or a wrong rule?)"
     digits = max(precision, 6)
     return (f"numerical check, {name} ± h (h = {check.h:g}): (f({name}+h) - f({name}-h)) / 2h = "
