@@ -46,13 +46,7 @@ def propagate_checking(nodes: Iterable[Value]) -> None:
         for index, (parent, local, contribution) in enumerate(
             zip(node.parents, rule.local_derivatives(node), rule.contributions(node, upstream))
         ):
-            if not math.isfinite(contribution):
-                raise FloatingPointError(
-                    f"detect_anomaly: backward of op {node.op!r}{_label(node)} gave input "
-                    f"{index} (data {parent.data}) the gradient {contribution} = upstream "
-                    f"{upstream} × local {local}; inputs ({_describe_inputs(node)}), output "
-                    f"{node.data}\n  created at {_site(node)}"
-                )
+            check_contribution(node, index, upstream, local, contribution)
             before = parent._acc
             parent._acc = before + contribution
             if not math.isfinite(parent._acc):  # finite contributions can overflow in the sum
@@ -63,6 +57,20 @@ def propagate_checking(nodes: Iterable[Value]) -> None:
                     f"{node.op!r}{_label(node)}; inputs ({_describe_inputs(node)})\n"
                     f"  created at {_site(node)}"
                 )
+
+
+def check_contribution(
+    node: Value, index: int, upstream: float, local: float, contribution: float
+) -> None:
+    """Raise FloatingPointError, naming the op and where it was made, if what backward through
+    ``node`` gives its input ``index`` is nan or inf."""
+    if not math.isfinite(contribution):
+        raise FloatingPointError(
+            f"detect_anomaly: backward of op {node.op!r}{_label(node)} gave input "
+            f"{index} (data {node.parents[index].data}) the gradient {contribution} = upstream "
+            f"{upstream} × local {local}; inputs ({_describe_inputs(node)}), output "
+            f"{node.data}\n  created at {_site(node)}"
+        )
 
 
 def _site(node: Value) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
+from operator import add as _add
 from operator import attrgetter
 from typing import Any
 
@@ -19,6 +20,9 @@ from autograd.ops import add, mul
 from autograd.value import Value
 
 _creation_order = attrgetter("_order")
+_grad_of = attrgetter("grad")
+_acc_of = attrgetter("_acc")
+_FLOAT = {float}
 _MUL, _ADD = mul.op, add.op
 
 
@@ -51,7 +55,7 @@ def topological_order(*roots: Value) -> list[Value]:
 # A pass keeps its running sums on the nodes it visits, so two passes over shared nodes (two
 # threads training one model) must not interleave. Python runs one thread at a time anyway:
 # taking turns costs nothing. Re-entrant, so a nested pass in the same thread reaches the check
-# in _run and gets an error, not a deadlock.
+# in _start and gets an error, not a deadlock.
 _one_pass_at_a_time = threading.RLock()
 
 
@@ -73,17 +77,81 @@ def backward(
     """
     gradient = _one_name(gradient, grad, "gradient", "grad")
     with _one_pass_at_a_time:
-        nodes = _run((root,), (gradient,), create_graph)
-        if create_graph:
-            for node in nodes:
-                total = node.grad
-                node.grad = node._acc if total is None else _accumulate(total, node._acc)
-                node._acc = None
+        # In a function of its own: a `try:` line right inside the `with` would let a tracer's
+        # KeyboardInterrupt skip the lock's release (CPython 3.11).
+        _backward_pass(*_start((root,), (gradient,), create_graph), create_graph)
+
+
+def _backward_pass(
+    nodes: list[Value], seeds: tuple[Any, ...], create_graph: bool
+) -> None:
+    """Propagate, then add every node's total to its ``.grad``, all at once. If anything
+    raises (Ctrl-C included), every ``.grad`` is put back as it was and every node unmarked."""
+    before = None
+    try:
+        _propagate(nodes, seeds, create_graph)
+        before = list(map(_grad_of, nodes))
+        _commit(nodes, _totals(nodes, before, create_graph))
+    except BaseException:
+        if before is None:
+            _clear_accumulators(nodes)
         else:
-            for node in nodes:
-                total = node.grad
-                node.grad = node._acc if total is None else total + node._acc
-                node._acc = None
+            _restore(nodes, before)
+        raise
+
+
+def _totals(nodes: list[Value], before: list[Any], create_graph: bool) -> list[Any]:
+    """Each node's ``.grad`` after this pass (its earlier one plus the pass's total; None
+    counts as 0), computed before any is written so that a failure here changes nothing."""
+    accumulated = list(map(_acc_of, nodes))
+    if create_graph:
+        return [
+            total if prior is None else _accumulate(prior, total)
+            for prior, total in zip(before, accumulated)
+        ]
+    _check_floats(nodes, accumulated)
+    try:
+        return list(map(_add, before, accumulated))
+    except TypeError:  # a None .grad, or one that is not a number
+        return [
+            _added(node, prior, total) for node, prior, total in zip(nodes, before, accumulated)
+        ]
+
+
+def _added(node: Value, prior: Any, total: float) -> Any:
+    """``prior + total`` for one node, a None ``.grad`` counting as 0.0 (PyTorch's set_to_none)."""
+    if prior is None:
+        return total
+    try:
+        return prior + total
+    except TypeError:
+        raise TypeError(
+            f"backward adds to .grad, but {_describe(node)} has .grad = {prior!r:.40} "
+            f"({type(prior).__name__}); set it to 0.0 (or None) first, e.g. with zero_grad()"
+        ) from None
+
+
+def _commit(nodes: list[Value], totals: list[Any]) -> None:
+    for node, total in zip(nodes, totals):
+        node.grad = total
+        node._acc = None
+
+
+def _restore(nodes: list[Value], before: list[Any]) -> None:
+    """Every ``.grad`` as it was before the pass, every node unmarked."""
+    try:
+        for node, prior in zip(nodes, before):
+            node.grad = prior
+            node._acc = None
+    except BaseException:
+        _restore(nodes, before)  # a second interrupt cut this short: finish, then pass it on
+        raise
+
+
+def _describe(node: Value) -> str:
+    if node.label:
+        return f"the value {node.label!r}"
+    return f"a value made by op {node.op!r}" if node.rule is not None else "a leaf value"
 
 
 def grad(
@@ -117,10 +185,8 @@ def grad(
     elif materialize_grads and not allow_unused:
         raise ValueError("grad(): materialize_grads=True needs allow_unused to be True or None")
     with _one_pass_at_a_time:
-        nodes = _run(tuple(outputs), weights, create_graph)
-        grads = [value._acc for value in inputs]
-        for node in nodes:
-            node._acc = None
+        grads = _gradient_pass(*_start(tuple(outputs), weights, create_graph), inputs,
+                               create_graph)
     for i, g in enumerate(grads):
         if g is None:
             if not allow_unused:
@@ -174,22 +240,47 @@ def _output_weights(grad_outputs: Any, count: int) -> tuple[Any, ...]:
     return (grad_outputs,)
 
 
-def _run(roots: tuple[Value, ...], grads: tuple[Any, ...], create_graph: bool) -> list[Value]:
-    """Propagate ``grads[i]`` from ``roots[i]``; leaves each node's total in ``node._acc``."""
+def _gradient_pass(
+    nodes: list[Value], seeds: tuple[Any, ...], inputs: list[Value], create_graph: bool
+) -> list[Any]:
+    """Propagate, read the inputs' totals (None: not in the graph), unmark every node."""
+    try:
+        _propagate(nodes, seeds, create_graph)
+        grads = [value._acc for value in inputs]
+        if not create_graph:
+            _check_floats(nodes, [g for g in grads if g is not None])
+        _clear_accumulators(nodes)
+    except BaseException:
+        _clear_accumulators(nodes)  # (a finally: line would leave Ctrl-C a gap)
+        raise
+    return grads
+
+
+def _start(
+    roots: tuple[Value, ...], grads: tuple[Any, ...], create_graph: bool
+) -> tuple[list[Value], tuple[Any, ...]]:
+    """The list a pass fills with the graph's nodes (the roots, not yet marked) and each
+    root's upstream gradient; refuses a pass nested in one running through the same graph."""
     for i, root in enumerate(roots):
         _check_value(root, "the output" if len(roots) == 1 else f"outputs[{i}]")
-    grads = tuple(_upstream(g, create_graph) for g in grads)
+    seeds = tuple(_upstream(g, create_graph) for g in grads)
     if any(root._acc is not None for root in roots):
-        # Refused before the try below: its clean-up would wipe the running pass's accumulators.
+        # Refused before marking anything: clean-up would wipe the running pass's accumulators.
         raise RuntimeError(
             "a backward pass is already running through this graph: an op's rule started "
             "another pass through it; run one at a time"
         )
-    nodes = list(dict.fromkeys(roots))
+    return list(dict.fromkeys(roots)), seeds
+
+
+def _propagate(nodes: list[Value], seeds: tuple[Any, ...], create_graph: bool) -> None:
+    """Fill ``nodes`` (the roots) with the graph and propagate each root's seed: every node's
+    total ends up in ``node._acc``. The caller unmarks the nodes, even on error."""
+    roots = nodes[:]
     node = roots[0]
     try:
         _collect(nodes)
-        for root, seed in zip(roots, grads):
+        for root, seed in zip(roots, seeds):
             root._acc = _accumulate(root._acc, seed)
         if any_hooks():
             step = _step_for(create_graph)
@@ -203,13 +294,8 @@ def _run(roots: tuple[Value, ...], grads: tuple[Any, ...], create_graph: bool) -
         else:
             _propagate_floats(nodes)
     except TypeError as error:
-        _clear_accumulators(nodes)
         _explain_type_error(node, error)
         raise
-    except BaseException:
-        _clear_accumulators(nodes)
-        raise
-    return nodes
 
 
 def _step_for(create_graph: bool) -> Callable[[Iterable[Value]], None]:
@@ -222,8 +308,26 @@ def _step_for(create_graph: bool) -> Callable[[Iterable[Value]], None]:
 
 
 def _clear_accumulators(nodes: list[Value]) -> None:
+    """Mark every node as outside any pass again; an interrupt cannot leave one marked."""
+    try:
+        for node in nodes:
+            node._acc = None
+    except BaseException:
+        _clear_accumulators(nodes)  # a second interrupt cut this short: finish, then pass it on
+        raise
+
+
+def _check_floats(nodes: list[Value], results: Sequence[Any]) -> None:
+    """Raise the documented TypeError if a partial returned something other than a real number
+    (a complex number, a Value), which the float backward's arithmetic would carry along."""
+    if set(map(type, results)) <= _FLOAT or all(isinstance(r, float) for r in results):
+        return
     for node in nodes:
-        node._acc = None
+        rule = node.rule
+        if rule is not None:
+            rule.local_derivatives(node)  # raises, naming the op and the partial
+    bad = next(r for r in results if not isinstance(r, float))
+    raise TypeError(f"the backward pass produced a {type(bad).__name__} gradient, not a float")
 
 
 def _upstream(grad: Any, create_graph: bool) -> Any:

@@ -78,6 +78,18 @@ def is_grad_enabled() -> bool:
     return grad_mode.recording
 
 
+def _set_flag(flag: str, value: bool, previous: bool) -> None:
+    """Set a mode flag and what node creation reads; if Ctrl-C cuts this short, the flag is put
+    back to ``previous`` (and what node creation reads with it) before it is passed on."""
+    try:
+        setattr(grad_mode, flag, value)
+        grad_mode.refresh()
+    except BaseException:
+        setattr(grad_mode, flag, previous)
+        grad_mode.refresh()
+        raise
+
+
 class _ModeSwitch:
     """Sets a mode flag for a ``with`` block, or for every call of a decorated function."""
 
@@ -86,12 +98,14 @@ class _ModeSwitch:
 
     def __enter__(self) -> None:
         self._previous = getattr(grad_mode, self.flag)
-        setattr(grad_mode, self.flag, self.value)
-        grad_mode.refresh()
+        _set_flag(self.flag, self.value, self._previous)
 
     def __exit__(self, *exc_info: object) -> None:
-        setattr(grad_mode, self.flag, self._previous)
-        grad_mode.refresh()
+        try:
+            _set_flag(self.flag, self._previous, self._previous)
+        except BaseException:  # Ctrl-C half way: finish restoring, then pass it on
+            _set_flag(self.flag, self._previous, self._previous)
+            raise
 
     def __call__(self, function: F) -> F:
         switch = type(self)
@@ -178,8 +192,7 @@ class set_grad_enabled(_ModeSwitch):  # noqa: N801
             raise TypeError(f"set_grad_enabled(mode) takes a bool, got {type(mode).__name__}")
         self.value = mode
         self._previous = grad_mode.recording
-        grad_mode.recording = mode
-        grad_mode.refresh()
+        _set_flag("recording", mode, self._previous)
 
     def __enter__(self) -> None:
         pass  # already switched by __init__; __exit__ restores what was before it

@@ -20,7 +20,8 @@ from autograd.value import Value, ValueMadeByHand, _creation_counter
 from autograd.vectorize import apply_to_arrays, is_array
 
 _new_value = object.__new__
-_registry: dict[str, Op] = {}
+_registry: dict[str, Op] = {}  # every declared op by name, the latest declaration of a name
+_builtin_ops: dict[str, Op] = {}  # the built-in ops by name, for the positional form
 
 
 class Op:
@@ -667,10 +668,18 @@ def rule_for_positional_form(children: Any, op_name: Any) -> tuple[tuple[Value, 
         raise TypeError(f"Value's op must be a str, got {type(op_name).__name__}")
     if not parents:
         return (), None
-    op = _registry.get(op_name)
+    # A built-in name keeps its built-in meaning: a user's define_op("tanh", ...) is applied
+    # through the function define_op returned, and does not change Value(t, (a,), "tanh").
+    op = _builtin_ops.get(op_name) or _registry.get(op_name)
     if op is None or op.arity not in (None, len(parents)):
         op = _UnknownOp(op_name or "?", len(parents))
     return parents, op
+
+
+def keep_builtin_names() -> None:
+    """Called by ops.py once the built-ins are declared: from then on, their names always mean
+    them in micrograd's positional form ``Value(data, children, name)``."""
+    _builtin_ops.update(_registry)
 
 
 Value._rule_by_name = staticmethod(rule_for_positional_form)

@@ -26,7 +26,14 @@ from numbers import Real
 from typing import Any
 
 from autograd import ieee
-from autograd.op import Op, OpFunction, _registry, define_op, define_variadic_op
+from autograd.op import (
+    Op,
+    OpFunction,
+    _registry,
+    define_op,
+    define_variadic_op,
+    keep_builtin_names,
+)
 from autograd.value import Value
 from autograd.vectorize import apply_to_arrays, elementwise, is_array, np, sign, sum_of_products
 
@@ -558,3 +565,4 @@ def _check_lengths(name: str, a_name: str, a: Sequence[Any], b_name: str, b: Seq
 
 # micrograd's spelling of an op name, for Value(data, children, "ReLU").
 _registry["ReLU"] = relu.op
+keep_builtin_names()

@@ -14,12 +14,14 @@ leaves' ``.data`` on every run. Given ``inputs`` (leaves of a graph built for on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from autograd.grad_mode import grad_mode
 from autograd.replay import kernels
 from autograd.replay.errors import LeafGoneError
 from autograd.replay.holding import HeldLeaves, checked_extra
@@ -197,29 +199,50 @@ class Tape:
         grads: tuple[np.ndarray, np.ndarray], leaves: tuple, scale: float,
         want_inputs: bool = True,
     ) -> Any:
-        """Add the gradients to the leaves' .grad (and update the output); return the output."""
+        """Add the gradients to the leaves' .grad (and update the output); return the output.
+
+        Every new .grad is worked out first and then written at once: an error or Ctrl-C leaves
+        every leaf (and the held gradients) as it was."""
         recording = self._recording
         read, owned_alive, inputs = leaves
+        if grad_mode.anomaly:
+            _check_finite(grads, read, recording)
+        gradients = []
+        held_grads = held_total = None
         if self._held is None:
-            _add_grads(read, grads[0][recording.read.slots, 0], scale)
+            gradients.append((read, grads[0][recording.read.slots, 0]))
         else:  # the leaves read are slots 0, 1, ..., after the extra leaves in held.grads
             held_grads = self._held.grads[len(self._held.grads) - len(recording.read.refs):]
             leaf_grads = grads[0][:len(held_grads), 0]
-            held_grads += leaf_grads * scale if scale != 1.0 else leaf_grads
+            held_total = held_grads + (leaf_grads * scale if scale != 1.0 else leaf_grads)
         owned_slots = recording.owned.slots[[i for _, i in owned_alive]]
-        _add_grads([leaf for leaf, _ in owned_alive], grads[0][owned_slots, 0], scale)
+        gradients.append(([leaf for leaf, _ in owned_alive], grads[0][owned_slots, 0]))
         batched, slot = recording.outputs[0]
         value = np.broadcast_to(stores[batched][slot], (stores[1].shape[1],)).copy()
+        input_grads = None
+        if not batch or want_inputs:
+            input_grads = grads[1][:len(recording.inputs)].T.copy()
+        new_grads: dict[int, Any] = {}
+        targets: dict[int, Value] = {}
+        for leaves_of_kind, values in gradients:
+            if scale != 1.0:
+                values = values * scale
+            for leaf, g in zip(leaves_of_kind, values.tolist()):
+                _stage(targets, new_grads, leaf, g)
+        output = output_grad = None
+        if not batch:
+            for leaf, g in zip(inputs, input_grads[0].tolist()):  # not scaled: no batch
+                _stage(targets, new_grads, leaf, g)
+            output = recording.output_refs[0]()
+            if output is not None and output.rule is None:  # a leaf output got its grad above
+                output = None
+            if output is not None:
+                output_grad = 1.0 if output.grad is None else output.grad + 1.0
+        _commit(targets, new_grads, output, float(value[0]), output_grad, held_grads, held_total)
         if batch:
-            self.input_grads = grads[1][:len(recording.inputs)].T.copy() if want_inputs else None
+            self.input_grads = input_grads
             return value
-        input_grads = grads[1][:len(recording.inputs)].T.copy()
-        _add_grads(inputs, input_grads[0], 1.0)
         self.input_grads = None
-        output = recording.output_refs[0]()
-        if output is not None and output.rule is not None:  # a leaf output got its grad above
-            output.data = float(value[0])
-            output.grad = 1.0 if output.grad is None else output.grad + 1.0
         return float(value[0])
 
     def _rehearse(self) -> None:
@@ -288,12 +311,67 @@ class Tape:
         return inputs
 
 
-def _add_grads(leaves: list[Value], grads: np.ndarray, scale: float) -> None:
-    if scale != 1.0:
-        grads = grads * scale
-    for leaf, g in zip(leaves, grads.tolist()):
-        total = leaf.grad  # None (zero_grad(set_to_none=True)) counts as 0, as in backward
-        leaf.grad = g if total is None else total + g
+def _stage(targets: dict[int, Value], new_grads: dict[int, Any], leaf: Value, g: float) -> None:
+    """Add ``g`` to ``leaf``'s staged gradient (its .grad the first time; None counts as 0)."""
+    key = id(leaf)
+    prior = new_grads[key] if key in targets else leaf.grad
+    new_grads[key] = g if prior is None else prior + g
+    targets[key] = leaf
+
+
+def _commit(
+    targets: dict[int, Value], new_grads: dict[int, Any], output: Value | None,
+    output_data: float, output_grad: Any, held: np.ndarray | None, held_total: Any,
+) -> None:
+    """Write the leaves' new .grad, the held gradients and the output's data and grad;
+    Ctrl-C meanwhile puts every one of them back."""
+    before = {key: leaf.grad for key, leaf in targets.items()}
+    output_before = None if output is None else (output.data, output.grad)
+    held_before = None if held is None else held.copy()
+    try:
+        for key, leaf in targets.items():
+            leaf.grad = new_grads[key]
+        if held is not None:
+            held[:] = held_total
+        if output is not None:
+            output.data, output.grad = output_data, output_grad
+    except BaseException:
+        _put_back(targets, before, output, output_before, held, held_before)
+        raise
+
+
+def _put_back(
+    targets: dict[int, Value], before: dict[int, Any], output: Value | None,
+    output_before: tuple[float, Any] | None, held: np.ndarray | None, held_before: Any,
+) -> None:
+    try:
+        for key, leaf in targets.items():
+            leaf.grad = before[key]
+        if held is not None:
+            held[:] = held_before
+        if output is not None and output_before is not None:
+            output.data, output.grad = output_before
+    except BaseException:  # interrupted again: finish first
+        _put_back(targets, before, output, output_before, held, held_before)
+        raise
+
+
+def _check_finite(
+    grads: tuple[np.ndarray, np.ndarray], read: list[Value], recording: Recording
+) -> None:
+    """Inside detect_anomaly(): raise FloatingPointError if a gradient is nan or inf."""
+    if np.isfinite(grads[0]).all() and np.isfinite(grads[1]).all():
+        return
+    leaf_grads = grads[0][recording.read.slots, 0]
+    bad = [
+        f"{leaf.label or 'a leaf'} (data {leaf.data}): {g}"
+        for leaf, g in zip(read, leaf_grads.tolist()) if not math.isfinite(g)
+    ]
+    where = f" the gradients of {', '.join(bad[:5])}" if bad else " a gradient"
+    raise FloatingPointError(
+        f"detect_anomaly: compiled replay gave{where} (nan or inf) and wrote none of them; "
+        f"run the graph's own backward() inside detect_anomaly() to find the op that made it"
+    )
 
 
 def _describe(label: str, value: float) -> str:

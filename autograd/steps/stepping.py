@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
 
+from autograd.anomaly import check_contribution
+from autograd.grad_mode import grad_mode
 from autograd.steps.formulas import forward_formula, is_constant_formula, partial_formulas
 from autograd.steps.formulas import short_number as _short
 from autograd.steps.formulas import signed_number as _signed
@@ -174,44 +176,84 @@ class BackwardWalk(Iterator[Step]):
         input_names = [self.names[self._index[id(parent)]] for parent in node.parents]
         name = self.names[self._index[id(node)]]
         formulas = partial_formulas(node, input_names, name)
+        # The step is worked out in full first, then written at once, so that an error or
+        # Ctrl-C leaves the walk and every .grad as they were before it: next() retries it.
+        totals: dict[int, Any] = {}
         updates = []
-        for parent, parent_name, local, contribution, formula in zip(
+        for index, (parent, parent_name, local, contribution, formula) in enumerate(zip(
             node.parents, input_names, locals_, contributions, formulas
-        ):
+        )):
+            if grad_mode.anomaly:
+                check_contribution(node, index, upstream, local, contribution)
+            key = id(parent)
             # The same contributions and sums as backward()
-            total = self._upstream.get(id(parent), -0.0) + contribution
-            self._upstream[id(parent)] = total
-            grad = self._set_grad(parent, total)
+            total = totals.get(key, self._upstream.get(key, -0.0)) + contribution
+            totals[key] = total
+            grad = _accumulate(self._prior[key], total)
             updates.append(Update(parent, parent_name, local, contribution, grad, formula))
+        self._check_unchanged(totals)
         step = Step(number, node, name, upstream, self._grads[id(node)], tuple(updates), self)
-        self.steps.append(step)
+        self._write(totals, step)
         return step
 
     def _start(self) -> None:
+        if not self._grads:  # not yet read (a start cut short by Ctrl-C may have read them)
+            prior = {}
+            grads = {}
+            for node in self.nodes:
+                grad = node.grad if self._writes else 0.0
+                grads[id(node)] = grad
+                prior[id(node)] = 0.0 if grad is None else grad  # None: set_to_none's zero
+            self._prior, self._grads = prior, grads
+        key = id(self.root)
+        self._check_unchanged({key: self.seed})
+        self._write({key: self.seed}, None)
         self._started = True
-        for node in self.nodes:
-            if self._writes and node.grad is None:
-                node.grad = 0.0  # zero_grad(set_to_none=True) left None: it counts as 0
-            prior = node.grad if self._writes else 0.0
-            self._prior[id(node)] = prior
-            self._grads[id(node)] = prior
-        self._upstream[id(self.root)] = self.seed
-        self._set_grad(self.root, self.seed)
 
-    def _set_grad(self, node: Any, upstream: float) -> Any:
-        """Show `node`'s gradient as its prior one plus this walk's `upstream` so far."""
-        key = id(node)
-        grad = _accumulate(self._prior[key], upstream)
-        if self._writes:
+    def _check_unchanged(self, totals: dict[int, Any]) -> None:
+        if not self._writes:
+            return
+        for key in totals:
+            node = self.nodes[self._index[key]]
             if not _same(node.grad, self._grads[key]):
                 raise RuntimeError(
                     f"the gradient of {self.names[self._index[key]]} was changed outside this "
                     f"walk (from {self._grads[key]!r} to {node.grad!r}, by backward(), "
                     f"zero_grad() or an assignment); start a new walk with backward_steps()"
                 )
-            node.grad = grad
-        self._grads[key] = grad
-        return grad
+
+    def _write(self, totals: dict[int, Any], step: Step | None) -> None:
+        """Record ``totals`` (this walk's contributions so far, by node id) and ``step``, and
+        show each node's gradient; an interrupt meanwhile undoes all of it."""
+        saved = {key: (self._upstream.get(key), self._grads[key]) for key in totals}
+        count = len(self.steps)
+        try:
+            for key, total in totals.items():
+                grad = _accumulate(self._prior[key], total)
+                if self._writes:
+                    self.nodes[self._index[key]].grad = grad
+                self._grads[key] = grad
+                self._upstream[key] = total
+            if step is not None:
+                self.steps.append(step)
+        except BaseException:
+            self._undo(saved, count)
+            raise
+
+    def _undo(self, saved: dict[int, tuple[Any, Any]], count: int) -> None:
+        try:
+            for key, (upstream, grad) in saved.items():
+                if upstream is None:
+                    self._upstream.pop(key, None)
+                else:
+                    self._upstream[key] = upstream
+                self._grads[key] = grad
+                if self._writes:
+                    self.nodes[self._index[key]].grad = grad
+            del self.steps[count:]
+        except BaseException:
+            self._undo(saved, count)  # a second interrupt cut this short: finish, then pass it on
+            raise
 
 
 def backward_steps(root: Value, grad: float = 1.0) -> BackwardWalk:

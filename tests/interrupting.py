@@ -1,0 +1,76 @@
+"""Ctrl-C at any moment: run a call with a KeyboardInterrupt injected at its k-th line.
+
+``interrupt_at(k, call)`` counts the lines executed in chainrule's own packages (``autograd``,
+``nn``) with ``sys.settrace`` and raises KeyboardInterrupt as the k-th one is about to run, as a
+signal would. ``every_interruption(prepare, call)`` does it for k = 1, 2, ... until a run
+completes untouched, yielding where each interrupt landed (``"function:line"``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import autograd
+import nn
+
+_PACKAGES = tuple(
+    os.path.dirname(os.path.abspath(package.__file__)) + os.sep for package in (autograd, nn)
+)
+
+
+class _Interrupter:
+    def __init__(self, k: int) -> None:
+        self.remaining = k
+        self.fired = False
+        self.where = ""
+
+    def trace_call(self, frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename.startswith(_PACKAGES):
+            return self.trace_line
+        return None
+
+    def trace_line(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "line" and not self.fired:
+            self.remaining -= 1
+            if self.remaining == 0:
+                self.fired = True
+                code = frame.f_code
+                self.where = f"{code.co_name}:{frame.f_lineno - code.co_firstlineno}"
+                raise KeyboardInterrupt(f"injected at {self.where}")
+        return self.trace_line
+
+
+def interrupt_at(k: int, call: Callable[[], Any]) -> str | None:
+    """Run ``call`` with a KeyboardInterrupt at its k-th line; where it landed ("function:line",
+    the line counted from the ``def``), or None if ``call`` finished before reaching line k."""
+    interrupter = _Interrupter(k)
+    sys.settrace(interrupter.trace_call)
+    try:
+        call()
+    except KeyboardInterrupt:
+        if not interrupter.fired:
+            raise
+        return interrupter.where
+    finally:
+        sys.settrace(None)
+    if interrupter.fired:
+        raise AssertionError(f"the KeyboardInterrupt injected at {interrupter.where} was swallowed")
+    return None
+
+
+def every_interruption(
+    prepare: Callable[[], Any], call: Callable[[Any], Any], limit: int = 20_000
+) -> Iterator[tuple[int, Any]]:
+    """For k = 1, 2, ...: a fresh ``state = prepare()``, ``call(state)`` interrupted at line k;
+    yields (where, state) for each run that was interrupted, stops at the first that was not."""
+    for k in range(1, limit):
+        state = prepare()
+        where = interrupt_at(k, functools.partial(call, state))
+        if where is None:
+            return
+        yield where, state
+    raise AssertionError(f"still interrupted after {limit} lines: raise the limit")
