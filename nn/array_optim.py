@@ -68,15 +68,20 @@ class ArrayOptimizer:
         grads = (self.grads if selected is None else self.grads[selected]).copy()
         state = dict(self.state)  # the rule replaces entries: kept apart until it is done
         group = optimizer.param_groups[0]
-        optimizer.steps += 1
-        optimizer._begin_step(group)
-        with np.errstate(all="ignore"):
-            updated = optimizer._update(values, grads, state, group)
-        if selected is None:
-            np.copyto(self.values, updated)
-        else:
-            self.values[selected] = updated
-        self.state = state
+        steps = optimizer.steps
+        try:  # worked out in full, then written: an error or Ctrl-C changes nothing
+            optimizer.steps = steps + 1
+            optimizer._begin_step(group)
+            with np.errstate(all="ignore"):
+                updated = optimizer._update(values, grads, state, group)
+            if selected is None:
+                np.copyto(self.values, updated)
+            else:
+                self.values[selected] = updated
+            self.state = state
+        except BaseException:
+            optimizer.steps = steps
+            raise
 
     def write_back(self) -> None:
         """Put the running state into the optimizer's per-parameter state, so that its own

@@ -1,4 +1,9 @@
-"""Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_, in place on .grad."""
+"""Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_, in place on .grad.
+
+A parameter whose `.grad` is None is left out, as in PyTorch. Clipping is all or nothing: the
+new gradients are worked out first and then written; if it raises (Ctrl-C included), every
+`.grad` is as it was.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,38 @@ def _as_params(params: Value | Iterable[Value], who: str) -> list[Value]:
         raise TypeError(
             f"{who} takes parameters (such as model.parameters()); got {type(params).__name__}"
         )
-    return [p for p in params if p.grad is not None]
+    found = []
+    for i, p in enumerate(params):
+        grad = p.grad
+        if grad is None:
+            continue
+        if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+            raise TypeError(
+                f"{who}: parameter {i} has .grad = {grad!r:.40} ({type(grad).__name__}), not a "
+                f"number; nothing was clipped"
+            )
+        found.append(p)
+    return found
+
+
+def _write_grads(params: list[Value], grads: list[float]) -> None:
+    """Set every `.grad` at once; Ctrl-C meanwhile puts them all back."""
+    before = [p.grad for p in params]
+    try:
+        for p, grad in zip(params, grads):
+            p.grad = grad
+    except BaseException:
+        _put_back(params, before)
+        raise
+
+
+def _put_back(params: list[Value], before: list[float]) -> None:
+    try:
+        for p, grad in zip(params, before):
+            p.grad = grad
+    except BaseException:
+        _put_back(params, before)  # a second interrupt cut this short: finish, then pass it on
+        raise
 
 
 def _check_limit(name: str, value: Any, who: str) -> float:
@@ -64,8 +100,7 @@ def clip_grad_norm_(
     # A nan norm makes every gradient nan, as in PyTorch (error_if_nonfinite catches it).
     coefficient = max_norm / (total + 1e-6)
     if not coefficient >= 1.0:
-        for p in params:
-            p.grad = p.grad * coefficient
+        _write_grads(params, [p.grad * coefficient for p in params])
     return total
 
 
@@ -74,5 +109,4 @@ def clip_grad_value_(params: Value | Iterable[Value], clip_value: float) -> None
     who = "clip_grad_value_"
     params = _as_params(params, who)
     limit = _check_limit("clip_value", clip_value, who)
-    for p in params:
-        p.grad = min(max(p.grad, -limit), limit)
+    _write_grads(params, [min(max(p.grad, -limit), limit) for p in params])

@@ -52,6 +52,16 @@ def _check_non_negative(name: str, value: object, owner: str) -> float:
     return value
 
 
+def _check_positive(name: str, value: object, owner: str, why: str) -> float:
+    value = _check_number(name, value, owner)
+    if not value > 0.0:  # also rejects nan
+        raise ValueError(f"{owner}: {name} must be > 0 ({why}); got {value}")
+    return value
+
+
+_EPS_WHY = "it keeps the step finite when a gradient and its history are all 0"
+
+
 def _check_fraction(name: str, value: object, owner: str) -> float:
     value = _check_number(name, value, owner)
     if not 0.0 <= value < 1.0:
@@ -158,19 +168,55 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        self.steps += 1
+        # Worked out in full, then written: an error or Ctrl-C leaves every parameter, every
+        # state and the step count as they were.
+        steps = self.steps
+        written: list[tuple[Value, float, dict[str, Any] | None]] | None = None
+        try:
+            self.steps = steps + 1  # the bias corrections of _begin_step read it
+            updates = self._staged_updates()
+            written = [(p, p.data, self.state.get(p)) for p, _, _ in updates]
+            for p, value, state in updates:
+                p.data = value
+                self.state[p] = state
+        except BaseException:
+            self._undo(steps, written)
+            raise
+        return loss
+
+    def _staged_updates(self) -> list[tuple[Value, float, dict[str, Any]]]:
+        """Each parameter with a gradient, its new value and its new state; nothing written."""
+        owner = type(self).__name__
+        updates = []
         for group in self.param_groups:
             self._begin_step(group)
-            state = self.state
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                p_state = state.get(p)
-                if p_state is None:
-                    p_state = state[p] = {}
-                p.data = self._update(p.data, grad, p_state, group)
-        return loss
+                if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+                    raise TypeError(
+                        f"{owner}: a parameter (data {p.data!r}) has .grad = {grad!r:.40} "
+                        f"({type(grad).__name__}), not a number; nothing was updated"
+                    )
+                state = dict(self.state.get(p, ()))
+                updates.append((p, self._update(p.data, grad, state, group), state))
+        return updates
+
+    def _undo(
+        self, steps: int, written: list[tuple[Value, float, dict[str, Any] | None]] | None
+    ) -> None:
+        try:
+            self.steps = steps
+            for p, value, state in written or ():
+                p.data = value
+                if state is None:
+                    self.state.pop(p, None)
+                else:
+                    self.state[p] = state
+        except BaseException:
+            self._undo(steps, written)  # a second interrupt cut this short: finish, then pass it on
+            raise
 
     def _begin_step(self, group: dict[str, Any]) -> None:
         """What is the same for every parameter of a group in this step, computed once (bias
@@ -239,10 +285,28 @@ class Optimizer:
         params = self.params
         if any(not isinstance(i, int) or not 0 <= i < len(params) for i in states):
             raise ValueError(f"{owner}: the state dict's state is for parameters {sorted(states)}")
-        for group, group_settings in zip(self.param_groups, settings, strict=True):
-            group.update(self._checked(group_settings))
-        self.steps = int(steps)
-        self.state = {params[i]: copy.deepcopy(s) for i, s in states.items()}
+        if any(not isinstance(s, dict) for s in states.values()):
+            raise ValueError(f"{owner}: the state dict's state holds something that is not a dict")
+        checked = [self._checked(group_settings) for group_settings in settings]
+        state = {params[i]: copy.deepcopy(s) for i, s in states.items()}
+        before = ([dict(group) for group in self.param_groups], self.steps, self.state)
+        try:
+            for group, group_settings in zip(self.param_groups, checked, strict=True):
+                group.update(group_settings)
+            self.steps, self.state = int(steps), state
+        except BaseException:  # Ctrl-C half way: the optimizer as it was
+            self._put_back(before)
+            raise
+
+    def _put_back(self, before: tuple[list[dict[str, Any]], int, dict[Value, Any]]) -> None:
+        try:
+            groups, steps, state = before
+            for group, saved in zip(self.param_groups, groups, strict=True):
+                group.update(saved)
+            self.steps, self.state = steps, state
+        except BaseException:
+            self._put_back(before)  # a second interrupt cut this short: finish, then pass it on
+            raise
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
@@ -325,7 +389,7 @@ class Adam(Optimizer):
                 _check_fraction("betas[0]", betas[0], owner),
                 _check_fraction("betas[1]", betas[1], owner),
             ),
-            "eps": _check_non_negative("eps", settings["eps"], owner),
+            "eps": _check_positive("eps", settings["eps"], owner, _EPS_WHY),
             "weight_decay": _check_non_negative("weight_decay", settings["weight_decay"], owner),
             "amsgrad": bool(settings["amsgrad"]),
         }
@@ -395,9 +459,10 @@ class RMSprop(Optimizer):
     def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
         checked = {
             name: _check_non_negative(name, settings[name], "RMSprop")
-            for name in ("lr", "alpha", "eps", "weight_decay", "momentum")
+            for name in ("lr", "alpha", "weight_decay", "momentum")
         }
-        return {**checked, "centered": bool(settings["centered"])}
+        eps = _check_positive("eps", settings["eps"], "RMSprop", _EPS_WHY)
+        return {**checked, "eps": eps, "centered": bool(settings["centered"])}
 
     def _update(
         self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]
@@ -444,10 +509,11 @@ class Adagrad(Optimizer):
                                       eps=eps))
 
     def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
-        return {
+        checked = {
             name: _check_non_negative(name, settings[name], "Adagrad")
-            for name in self.hyperparameter_names
+            for name in self.hyperparameter_names if name != "eps"
         }
+        return {**checked, "eps": _check_positive("eps", settings["eps"], "Adagrad", _EPS_WHY)}
 
     def _begin_step(self, group: dict[str, Any]) -> None:
         self._step_lr = group["lr"] / (1 + (self.steps - 1) * group["lr_decay"])
