@@ -172,12 +172,13 @@ class Module:
             state = self._from_torch_names(state, strict)
         slots = self._state_slots()
         values, result = check_state(state, slots, strict)
-        for name, value in values.items():
-            holder, index = slots[name]
-            if index is None:
-                holder.data = value
-            else:
-                holder[index] = value
+        before = {name: _read_slot(*slots[name]) for name in values}
+        try:
+            for name, value in values.items():
+                _write_slot(*slots[name], value)
+        except BaseException:  # Ctrl-C half way: every value back as it was
+            _put_back(slots, before)
+            raise
         return result
 
     def _from_torch_names(self, state: Mapping[str, Any], strict: bool) -> dict[str, float]:
@@ -212,7 +213,7 @@ class Module:
     def load(self, path: str | os.PathLike, strict: bool = True) -> LoadResult:
         """Load a checkpoint written by `save`. The file is fully read and validated first; on
         any failure the model is left exactly as it was. Never unpickles."""
-        state, saved_from = read_checkpoint(path)
+        state, saved_from = read_checkpoint(path, self._state_slots())
         try:
             return self.load_state_dict(state, strict)
         except CheckpointError as error:
@@ -251,6 +252,26 @@ def _is_array(value: Any) -> bool:
 
 def _values(state: Any) -> list[Any]:
     return list(state.values()) if isinstance(state, Mapping) else []
+
+
+def _read_slot(holder: object, index: int | None) -> float:
+    return holder.data if index is None else holder[index]  # type: ignore[attr-defined, index]
+
+
+def _write_slot(holder: object, index: int | None, value: float) -> None:
+    if index is None:
+        holder.data = value  # type: ignore[attr-defined]
+    else:
+        holder[index] = value  # type: ignore[index]
+
+
+def _put_back(slots: dict[str, tuple[object, int | None]], before: dict[str, float]) -> None:
+    try:
+        for name, value in before.items():
+            _write_slot(*slots[name], value)
+    except BaseException:
+        _put_back(slots, before)  # a second interrupt cut this short: finish, then pass it on
+        raise
 
 
 def _join(prefix: str, name: str) -> str:

@@ -63,11 +63,12 @@ def interrupt_at(k: int, call: Callable[[], Any]) -> str | None:
 
 
 def every_interruption(
-    prepare: Callable[[], Any], call: Callable[[Any], Any], limit: int = 20_000
-) -> Iterator[tuple[int, Any]]:
+    prepare: Callable[[], Any], call: Callable[[Any], Any], limit: int = 20_000, every: int = 1
+) -> Iterator[tuple[str, Any]]:
     """For k = 1, 2, ...: a fresh ``state = prepare()``, ``call(state)`` interrupted at line k;
-    yields (where, state) for each run that was interrupted, stops at the first that was not."""
-    for k in range(1, limit):
+    yields (where, state) for each run that was interrupted, stops at the first that was not.
+    ``every=n`` tries every n-th line only, for calls that run thousands of lines."""
+    for k in range(1, limit, every):
         state = prepare()
         where = interrupt_at(k, functools.partial(call, state))
         if where is None:
