@@ -65,7 +65,7 @@ class Op:
         backward: tuple[Any, ...] | None = None,
         vectorized_backward: tuple[Any, ...] | None = None,
     ) -> None:
-        _check_declaration(name, forward, partials, partial_formulas, all_partials)
+        _check_declaration(name, forward, partials, partial_formulas, all_partials, formula)
         self.name = name
         self.arity = None if all_partials is not None else len(partials)
         self.forward = forward
@@ -75,7 +75,8 @@ class Op:
             inputs = "..." if self.arity is None else ", ".join(
                 f"{{{i}}}" for i in range(self.arity)
             )
-            formula = f"{name}({inputs})"
+            # Braces in the name are literal text, as {{ and }} in a template.
+            formula = f"{name.replace('{', '{{').replace('}', '}}')}({inputs})"
         self.formula = formula
         self.partial_formulas = tuple(partial_formulas) if partial_formulas else None
         self.vectorized = _checked_vectorized(self, vectorized)
@@ -227,7 +228,8 @@ def define_variadic_op(
         return result
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"The op {name!r}: {op.formula}."
+    shown = op.formula.replace("{{", "{").replace("}}", "}")
+    function.__doc__ = f"The op {name!r}: {shown}."
     applying = cast(OpFunction, function)
     applying.op = op
     return applying
@@ -235,7 +237,7 @@ def define_variadic_op(
 
 def _check_declaration(
     name: Any, forward: Any, partials: tuple[Any, ...], partial_formulas: Any,
-    all_partials: Any,
+    all_partials: Any, formula: Any = None,
 ) -> None:
     if not isinstance(name, str) or not name:
         raise TypeError(f"define_op: the name must be a non-empty str, got {name!r}")
@@ -269,6 +271,26 @@ def _check_declaration(
             )
     if partial_formulas is not None and len(partial_formulas) != arity:
         raise TypeError(f"define_op({name!r}): give one partial formula per input ({arity})")
+    for template in (formula, *(partial_formulas or ())):
+        _check_template(name, template, arity)
+
+
+def _check_template(name: str, template: Any, arity: int) -> None:
+    """A formula template: {0}, {1}, ... for the inputs, {out} for the output, {{ and }} for
+    literal braces; anything else would fail when the formula is shown."""
+    if template is None:
+        return
+    if not isinstance(template, str):
+        raise TypeError(f"define_op({name!r}): a formula must be a str, got {template!r:.40}")
+    names = ["x"] * arity
+    try:
+        template.format(*names, out="out")
+    except (KeyError, IndexError, ValueError, AttributeError) as error:
+        raise ValueError(
+            f"define_op({name!r}): the formula {template!r:.60} cannot be filled in "
+            f"({type(error).__name__}: {error}); write {{0}}, {{1}}, ... for the inputs "
+            f"(this op has {arity}), {{out}} for the output and {{{{ }}}} for a literal brace"
+        ) from None
 
 
 def _checked_vectorized(op: Op, vectorized: Any) -> tuple[Any, ...] | None:

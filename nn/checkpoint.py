@@ -225,9 +225,9 @@ def _read_arrays(
         allowed = max(budgets[key], info.compress_size)
         if info.file_size > allowed:
             raise CheckpointError(
-                f"{where}: its {key!r} array declares {info.file_size:,} bytes, more than a "
-                f"checkpoint of this model can hold ({allowed:,}); refused before reading it "
-                f"(a corrupt file, or a compressed 'zip bomb')"
+                f"{where}: its {key!r} array declares {info.file_size:,} bytes, more than this "
+                f"model's checkpoint needs and than it takes in the file ({allowed:,} at most); "
+                f"refused before reading it (a corrupt file, or a compressed 'zip bomb')"
             )
     arrays = {}
     try:

@@ -100,6 +100,14 @@ def parse_expression(text: str, bound: Collection[str] | None = None) -> Express
                 f"control character {char!r} in the expression; it must be one line of text",
                 text, column,
             )
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            # How Python passes on bytes of a command line that are not UTF-8 (surrogateescape).
+            byte = f"the byte 0x{ord(char) - 0xDC00:02x}" if ord(char) >= 0xDC80 else repr(char)
+            raise ExpressionError(
+                f"the expression is not valid UTF-8 text ({byte} at character {column + 1}); "
+                f"check the terminal's encoding, or type the expression again",
+                text.encode("utf-8", "backslashreplace").decode("ascii"), column,
+            )
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
     if not stripped.strip():

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import graphviz
 
+from autograd.steps.text import is_hidden, printable
+
 _RECORD_SPECIALS = frozenset("{}|<>")
 
-# Control characters would make the SVG invalid XML; they are shown in their Python escape form.
+# Control characters, surrogates and U+FFFE/U+FFFF would make the SVG invalid XML (or the DOT
+# source unwritable as UTF-8); they are shown in their Python escape form.
 _CONTROL_NAMES = {"\t": "\\t", "\r": "\\r", "\x0b": "\\v", "\x0c": "\\f"}
 
 
 def _visible(char: str) -> str:
     if char in _CONTROL_NAMES:
         return _CONTROL_NAMES[char]
-    return f"\\x{ord(char):02x}"
+    return printable(char)
 
 
 def _escape(text: str, specials: frozenset[str]) -> str:
@@ -39,7 +42,7 @@ def _escape_line(line: str, specials: frozenset[str]) -> str:
             # Graphviz 2.42 also drops a space that follows a non-ASCII character ("é 0").
             plain = 0 < i < last and line[i - 1] != " " and line[i - 1].isascii()
             out.append(" " if plain else "&#32;")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
+        elif is_hidden(char):
             out.append(_escape_line(_visible(char), specials))
         else:
             out.append(char)

@@ -19,6 +19,7 @@ from autograd.draw.dot_text import plain_label, record_field
 from autograd.files import write_atomically
 from autograd.steps.formulas import format_number
 from autograd.steps.stepping import Step, WalkState, node_names, state_at
+from autograd.steps.text import shown_name
 
 DEFAULT_MAX_NODES = 1000  # dot lays out 1,000 values in about a second, 3,000 in 20 s
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -362,11 +363,14 @@ def _colors(grads: Iterable[float], options: _Options, signed: bool = True) -> G
 
 
 def _value_record(node: Any, name: str, options: _Options, grad: Any = None) -> str:
-    fields = [name] if name else []
+    fields = [shown_name(name, keep_newlines=True)] if name else []
     fields.append(f"data {format_number(node.data, options.precision)}")
     if options.show_grad:
-        shown = _grad(node) if grad is None else float(grad)
-        fields.append(f"grad {format_number(shown, options.precision)}")
+        if grad is None and node.grad is None:
+            fields.append("grad None")
+        else:
+            shown = _grad(node) if grad is None else float(grad)
+            fields.append(f"grad {format_number(shown, options.precision)}")
     body = " | ".join(record_field(field) for field in fields)
     # Record fields stack across the rank direction; braces turn them to run along LR/RL ranks.
     return graphviz.nohtml("{ " + body + " }" if options.rankdir in ("LR", "RL") else body)
@@ -399,8 +403,8 @@ def _draw_values(dot: graphviz.Digraph, nodes: list[Any], options: _Options) -> 
         if node.parents:
             op_id = f"v{i}_op"
             op_attrs = {"fillcolor": OP_FILL, "color": "#888888", **STEP_OP_STYLES.get(state, {})}
-            dot.node(op_id, plain_label(node.op or "?"), shape="ellipse", style="filled",
-                     fontsize="11", height="0.3", width="0.3", margin="0.04,0.02",
+            dot.node(op_id, plain_label(shown_name(node.op or "?")), shape="ellipse",
+                     style="filled", fontsize="11", height="0.3", width="0.3", margin="0.04,0.02",
                      ordering="in", **op_attrs)
             edge_attrs = STEP_EDGE_STYLES.get(state, {})
             roles = input_roles(node)
@@ -444,7 +448,7 @@ def _draw_collapsed(
                                        show_nonfinite=_any_nonfinite(norms)))
 
     for i, box in enumerate(collapsed.boxes):
-        lines = [box.name, _box_counts(box)]
+        lines = [shown_name(box.name), _box_counts(box)]
         if options.show_grad:
             lines.append(f"grad norm {format_number(box.grad_norm, options.precision)}")
         attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": BOX_FILL,

@@ -12,7 +12,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
+from autograd.steps.text import printable, shown_name
+
+# A placeholder, or a doubled brace (a literal brace, as in str.format).
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d+|out)\}")
 _MAX_TERMS = 4  # a longer sum is shown as its first terms, "…" and its last term
 
 
@@ -52,7 +55,7 @@ def signed_number(x: float, precision: int = 4) -> str:
 
 
 def fill(template: str, inputs: Sequence[str], out: str) -> str:
-    """The template with `{i}` replaced by `inputs[i]` and `{out}` by `out`.
+    """The template with `{i}` replaced by `inputs[i]`, `{out}` by `out`, `{{`, `}}` by braces.
 
     A name with spaces or a leading minus is bracketed unless the template already brackets it
     (`(x + y) * z`, `1 - (-0.5)²`, but `tanh(x + y)`). Raises IndexError for a missing input.
@@ -61,10 +64,13 @@ def fill(template: str, inputs: Sequence[str], out: str) -> str:
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         key = match.group(1)
-        text = out if key == "out" else inputs[int(key)]
         pieces.append(template[position:match.start()])
-        pieces.append(f"({text})" if _needs_brackets(text, template, match) else text)
         position = match.end()
+        if key is None:  # {{ or }}
+            pieces.append(match.group(0)[0])
+            continue
+        text = out if key == "out" else inputs[int(key)]
+        pieces.append(f"({text})" if _needs_brackets(text, template, match) else text)
     pieces.append(template[position:])
     return "".join(pieces)
 
@@ -76,10 +82,10 @@ def forward_formula(node: Any, names: Sequence[str], out: str) -> str:
     template = templates[0] if templates else rule.formula
     try:
         if templates or _PLACEHOLDER.search(template):
-            return fill(template, names, out)
+            return printable(fill(template, names, out))
     except (IndexError, ValueError):
         pass
-    return f"{rule.name}({', '.join(names)})"
+    return f"{shown_name(rule.name)}({', '.join(names)})"
 
 
 def partial_formulas(node: Any, names: Sequence[str], out: str) -> list[str | None]:
@@ -92,7 +98,7 @@ def partial_formulas(node: Any, names: Sequence[str], out: str) -> list[str | No
     texts: list[str | None] = []
     for template in partials:
         try:
-            texts.append(fill(template, names, out))
+            texts.append(printable(fill(template, names, out)))
         except (IndexError, ValueError):
             texts.append(None)
     return texts

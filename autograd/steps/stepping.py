@@ -24,6 +24,7 @@ from autograd.grad_mode import grad_mode
 from autograd.steps.formulas import forward_formula, is_constant_formula, partial_formulas
 from autograd.steps.formulas import short_number as _short
 from autograd.steps.formulas import signed_number as _signed
+from autograd.steps.text import shown_name
 from autograd.value import Value
 
 ROOT_NAME = "L"  # the text calls the walk's output L: "dL/dn"
@@ -39,8 +40,9 @@ STATES = (UNREACHED, REACHED, CURRENT, RECEIVING, DONE)
 
 
 def node_names(nodes: Sequence[Any]) -> list[str]:
-    """Each node's label, or `v<i>` (its position in topological order) when it has none."""
-    return [node.label or f"v{i}" for i, node in enumerate(nodes)]
+    """Each node's label as shown (escaped, shortened: `shown_name`), or `v<i>` (its position
+    in topological order) when it has none."""
+    return [shown_name(node.label) if node.label else f"v{i}" for i, node in enumerate(nodes)]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from autograd.steps.formulas import format_number
 from autograd.steps.stepping import Step, node_names, state_at
+from autograd.steps.text import shown_name
 
 MAX_INPUT_NAMES = 6  # a variadic node's inputs column lists this many names, then "… (+n)"
 
@@ -83,10 +84,10 @@ def make_trace(root: Any, *, step: Step | None = None, precision: int = 4) -> Tr
         inputs = [names[position[id(parent)]] for parent in node.parents]
         row = [
             name,
-            node.op or "leaf",
+            shown_name(node.op) if node.op else "leaf",
             _input_list(inputs),
             format_number(node.data, precision),
-            format_number(float(grad), precision),
+            "None" if grad is None else format_number(float(grad), precision),
         ]
         if state:
             row.append(state.states[id(node)])
@@ -103,7 +104,8 @@ def trace(
     (`print(trace(o))` in a script); with `file=`, the text is written there instead and
     nothing is returned.
 
-    Columns: name (the label, or `v<i>` from the node's position), op (`leaf` for inputs,
+    Columns: name (the label, escaped and shortened as `autograd.steps.text.shown_name` does,
+    or `v<i>` from the node's position), op (`leaf` for inputs,
     parameters and constants), inputs, data, grad. With `step=` (a Step of
     `root.backward_steps()`), the grads are those just after that step and a state column says
     where each node stands: unreached, reached, current, receiving or done.
