@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs chainrule's whole test suite, after setting up .venv (see scripts/setup.sh):
-#     bash scripts/test.sh [--with-torch] [--with-browser] [pytest arguments...]
+#     bash scripts/test.sh [--without-torch] [--with-browser] [pytest arguments...]
 # e.g. `bash scripts/test.sh -k draw`. Exits with pytest's status; "no tests collected"
 # (pytest's exit 5) counts as a failure.
 set -euo pipefail
@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 # exact version as a CPU wheel from local disk; any other spec would fetch a multi-GB CUDA build.
 TORCH_SPEC="torch==2.13.0"
 
-with_torch=0
+with_torch=1
 with_browser=0
 case "${CI:-}" in
     '' | false | 0) ;;
@@ -20,7 +20,8 @@ esac
 pytest_args=()
 for arg in "$@"; do
     case "$arg" in
-        --with-torch) with_torch=1 ;;
+        --with-torch) with_torch=1 ;;  # the default; kept so that older commands still work
+        --without-torch) with_torch=0 ;;
         --with-browser) with_browser=1 ;;
         *) pytest_args+=("$arg") ;;
     esac
@@ -41,8 +42,8 @@ fi
 chainrule_setup "$extras"
 
 # torch is not a project dependency: only the oracle tests (results checked against PyTorch in
-# float64) use it, and without it they skip, saying why. CI always installs it so that those
-# tests run; locally it is opt-in (--with-torch) because elsewhere it is a large download.
+# float64) use it. It is installed by default so that the command the README gives runs them;
+# --without-torch skips the download, and then pytest's -rs lists every skipped test and why.
 if [ "$with_torch" -eq 1 ]; then
     have_torch="$("$CR_PY" -c 'import importlib.metadata as m; print(m.version("torch"))' \
         2>/dev/null || true)"
@@ -51,8 +52,12 @@ if [ "$with_torch" -eq 1 ]; then
         cr_step "PyTorch: $have_torch (for the oracle tests)"
     else
         cr_step "PyTorch: installing $TORCH_SPEC into .venv (for the oracle tests)"
-        "$CR_PY" -m pip install -q "$TORCH_SPEC" || cr_die "pip could not install $TORCH_SPEC."
+        "$CR_PY" -m pip install -q "$TORCH_SPEC" || cr_die "pip could not install $TORCH_SPEC; \
+run with --without-torch to test without it (the PyTorch comparisons are then skipped)."
     fi
+else
+    cr_step "PyTorch: not installed (--without-torch): the comparisons with PyTorch are skipped"
+    pytest_args=(-rs ${pytest_args[@]+"${pytest_args[@]}"})
 fi
 
 cr_step "Tests: python -m pytest$(cr_quoted ${pytest_args[@]+"${pytest_args[@]}"})"

@@ -264,3 +264,33 @@ def test_neuron_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert main(["--x1", "0", "--digits", "2", "--out", str(tmp_path)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert ["w1", "leaf", "-3.00", "0.00"] in rows  # dL/dw1 = x1 * do/dn = 0
+
+
+def _run_test_sh(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    empty = tmp_path / "empty"
+    empty.mkdir(exist_ok=True)
+    return subprocess.run(
+        [BASH, str(ROOT / "scripts" / "test.sh"), *args, str(empty)],
+        cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+    )
+
+
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (ROOT / ".venv").resolve(),
+    reason="runs scripts/test.sh for real, which is quick only inside the .venv it manages",
+)
+def test_test_sh_runs_the_pytorch_comparisons_by_default(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="would download PyTorch; the default installs it")
+    result = _run_test_sh(tmp_path)
+    assert "==> PyTorch: 2.13.0" in result.stdout, result.stdout + result.stderr
+    assert "==> Tests: python -m pytest " in result.stdout and " -rs " not in result.stdout
+
+
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (ROOT / ".venv").resolve(),
+    reason="runs scripts/test.sh for real, which is quick only inside the .venv it manages",
+)
+def test_test_sh_without_torch_reports_the_skipped_tests(tmp_path: Path) -> None:
+    result = _run_test_sh(tmp_path, "--without-torch")
+    assert "PyTorch: not installed (--without-torch)" in result.stdout, result.stdout
+    assert f"==> Tests: python -m pytest -rs {tmp_path / 'empty'}" in result.stdout
