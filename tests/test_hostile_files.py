@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -283,15 +282,3 @@ def test_a_load_state_dict_interrupted_anywhere_is_all_or_nothing() -> None:
         prepare, lambda s: s[0].load_state_dict(wanted)
     ):
         assert model.state_dict() in (before, wanted)
-
-
-def test_loading_takes_no_longer_than_the_file_is_big(tmp_path) -> None:
-    # Not a timing target (those live in python -m bench): a sanity bound that a refused bomb
-    # is not decompressed, which took tens of seconds.
-    model = nn.MLP(2, [3, 1], rng=0)
-    path = tmp_path / "bomb.npz"
-    zip_bomb(path, list(model.state_dict()), declared_values=8 << 20)
-    start = time.perf_counter()
-    with pytest.raises(nn.CheckpointError):
-        model.load(path)
-    assert time.perf_counter() - start < 5.0

@@ -12,6 +12,7 @@ import re
 from autograd.draw.draw import GraphTooLargeError, GraphvizNotFoundError, draw_dot
 from autograd.explorer.page_svg import page_svg
 from autograd.steps.stepping import BackwardWalk, Step, explain_update
+from autograd.steps.text import shown_name
 from autograd.steps.trace import make_trace
 
 _VIEWBOX = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
@@ -35,7 +36,7 @@ def step_html(step: Step, precision: int = 4) -> str:
         f"<tbody>{rows}</tbody></table>"
     ) if step.updates else ""
     heading = (f"<p><b>Step {step.number} of {step.walk.total}</b>: the chain rule at "
-               f"<code>{e(step.name)}</code> ({e(step.node.op)})</p>")
+               f"<code>{e(step.name)}</code> ({e(shown_name(step.node.op))})</p>")
     return (f'<div class="chainrule-step">{heading}<pre>{e(step.explain(precision))}</pre>'
             f"{table}{drawing_html(step.walk, step, precision)}</div>")
 
