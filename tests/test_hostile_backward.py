@@ -292,3 +292,13 @@ def test_tape_run_interrupted_anywhere_adds_all_or_nothing() -> None:
         tape.run()
         assert [leaf.grad for leaf in leaves] == pytest.approx(reference, rel=1e-12)
     assert count > 20
+
+
+def test_a_value_upstream_gradient_is_no_false_alarm() -> None:
+    # Without create_graph a Value upstream counts as its number (as in PyTorch): float grads,
+    # and the non-real check does not mistake them for a partial's fault.
+    x = Value(3.0)
+    (x * x).backward(Value(2.0))
+    assert x.grad == 12.0 and isinstance(x.grad, float)
+    (dx,) = autograd.grad(x * x, [x], grad_outputs=Value(2.0))
+    assert dx == 12.0
