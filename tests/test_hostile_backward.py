@@ -8,6 +8,9 @@ chainrule executes (tests/interrupting.py) and then check that the next pass is 
 from __future__ import annotations
 
 import math
+import random
+import signal
+import threading
 
 import pytest
 
@@ -302,3 +305,66 @@ def test_a_value_upstream_gradient_is_no_false_alarm() -> None:
     assert x.grad == 12.0 and isinstance(x.grad, float)
     (dx,) = autograd.grad(x * x, [x], grad_outputs=Value(2.0))
     assert dx == 12.0
+
+
+def _held_elsewhere(lock) -> bool:
+    got: list[bool] = []
+
+    def try_it() -> None:
+        got.append(lock.acquire(timeout=0.2))
+        if got[0]:
+            lock.release()
+
+    thread = threading.Thread(target=try_it)
+    thread.start()
+    thread.join()
+    return not got[0]
+
+
+@pytest.mark.parametrize("call", [lambda s: s[0].backward(), lambda s: autograd.grad(s[0], s[1])])
+def test_an_interrupted_pass_never_keeps_the_pass_lock(call) -> None:
+    # Another thread would wait forever for a lock an interrupted pass kept. (every_interruption
+    # itself fails on a lock left held, except where only a tracer can interrupt: see there.)
+    from autograd.backward import _one_pass_at_a_time
+
+    for where, _ in every_interruption(small_graph, call):
+        assert not _held_elsewhere(_one_pass_at_a_time), f"lock kept after Ctrl-C at {where}"
+
+
+def test_real_ctrl_c_signals_at_random_moments_never_keep_the_pass_lock() -> None:
+    # The same with real SIGINTs from a timer, delivered where CPython delivers signals.
+    from autograd.backward import _one_pass_at_a_time
+
+    rng = random.Random(14)
+    interrupted = 0
+    for _ in range(300):
+        out, leaves, nodes = small_graph()
+        _ARMED[0] = True
+        try:
+            signal.setitimer(signal.ITIMER_REAL, rng.uniform(1e-6, 4e-4))
+            for _ in range(3):
+                out.backward()
+                autograd.grad(out, leaves)
+        except KeyboardInterrupt:
+            interrupted += 1
+        finally:
+            _ARMED[0] = False  # a signal still on its way is ignored
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        _assert_unmarked(nodes)
+        assert not _held_elsewhere(_one_pass_at_a_time)
+        _assert_next_passes_right(out, leaves, nodes)
+    assert interrupted > 50
+
+
+_ARMED = [False]
+
+
+@pytest.fixture(autouse=True)
+def _alarm_is_ctrl_c():
+    def interrupt(signum, frame):
+        if _ARMED[0]:
+            raise KeyboardInterrupt("SIGALRM")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    yield
+    signal.signal(signal.SIGALRM, previous)
