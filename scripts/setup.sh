@@ -191,7 +191,7 @@ cr_ensure_dot() {
 }
 
 # Headless Chromium and its WebDriver, for the tests that drive autograd.explore's page in a real
-# browser (scripts/test.sh --with-browser, and always on CI). Debian's packages, never a browser
+# browser (scripts/test.sh sets them up unless given --without-browser). Debian's packages, never a browser
 # downloaded by a test tool.
 cr_ensure_browser() {
     local chromium driver
@@ -214,7 +214,7 @@ cr_ensure_browser() {
     printf '%s\n' \
         "error: the browser tests need Chromium and its driver: run" \
         "       \`sudo apt-get install chromium chromium-driver\`, then run this command again" \
-        "       (without --with-browser those tests are skipped)." >&2
+        "       (or run with --without-browser to skip those tests)." >&2
     exit 1
 }
 

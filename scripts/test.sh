@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs chainrule's whole test suite, after setting up .venv (see scripts/setup.sh):
-#     bash scripts/test.sh [--without-torch] [--with-browser] [pytest arguments...]
+#     bash scripts/test.sh [--without-torch] [--without-browser] [pytest arguments...]
 # e.g. `bash scripts/test.sh -k draw`. Exits with pytest's status; "no tests collected"
 # (pytest's exit 5) counts as a failure.
 set -euo pipefail
@@ -12,24 +12,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 TORCH_SPEC="torch==2.13.0"
 
 with_torch=1
-with_browser=0
-case "${CI:-}" in
-    '' | false | 0) ;;
-    *) with_torch=1 with_browser=1 ;;
-esac
+with_browser=1
 pytest_args=()
 for arg in "$@"; do
     case "$arg" in
         --with-torch) with_torch=1 ;;  # the default; kept so that older commands still work
         --without-torch) with_torch=0 ;;
-        --with-browser) with_browser=1 ;;
+        --with-browser) with_browser=1 ;;  # the default; kept so that older commands still work
+        --without-browser) with_browser=0 ;;
         *) pytest_args+=("$arg") ;;
     esac
 done
 
-# The browser tests drive autograd.explore's page in headless Chromium; they need Debian's
-# chromium and chromium-driver and the `browser` extra (selenium). Without them they skip,
-# saying why; CI always sets them up, and then a missing browser fails those tests instead.
+# The browser tests drive the explore page, the notebook's inline page and the studio in headless
+# Chromium; they need Debian's chromium and chromium-driver and the `browser` extra (selenium).
+# They are set up by default, and then a missing browser fails those tests instead of skipping
+# them; --without-browser skips them, and pytest's -rs then lists them and why.
 # The suite also runs every demo (--quick) and checks the benchmark's implementations agree,
 # so it needs the demos and bench extras too.
 extras="test,demos,bench"
@@ -58,6 +56,14 @@ run with --without-torch to test without it (the PyTorch comparisons are then sk
 else
     cr_step "PyTorch: not installed (--without-torch): the comparisons with PyTorch are skipped"
     pytest_args=(-rs ${pytest_args[@]+"${pytest_args[@]}"})
+fi
+
+if [ "$with_browser" -eq 0 ]; then
+    cr_step "Browser: not set up (--without-browser): the browser tests are skipped"
+    case " ${pytest_args[*]-} " in
+        *" -rs "*) ;;
+        *) pytest_args=(-rs ${pytest_args[@]+"${pytest_args[@]}"}) ;;
+    esac
 fi
 
 cr_step "Tests: python -m pytest$(cr_quoted ${pytest_args[@]+"${pytest_args[@]}"})"

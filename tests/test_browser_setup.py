@@ -1,4 +1,4 @@
-"""scripts/test.sh --with-browser: Chromium and its driver, from apt, or the command to run."""
+"""scripts/test.sh sets up Chromium and its driver from apt, or prints the command to run."""
 
 from __future__ import annotations
 
@@ -39,14 +39,14 @@ def run(args: list[str], path: str | None = None) -> subprocess.CompletedProcess
                           stdin=subprocess.DEVNULL, timeout=120)
 
 
-@pytest.mark.parametrize("how", [["--with-browser"], ["CI=true"]], ids=["option", "ci"])
+@pytest.mark.parametrize("how", [[], ["--with-browser"], ["CI=true"]], ids=["default", "option", "ci"])
 def test_a_missing_browser_stops_with_the_install_command(tmp_path, how):
     sandbox = tmp_path / "repo"
     shutil.copytree(ROOT / "scripts", sandbox / "scripts")
     shutil.copy2(ROOT / "pyproject.toml", sandbox / "pyproject.toml")
     path = path_without(tmp_path, re.compile(r"chromium.*|chromedriver"))
     test_sh = [BASH, str(sandbox / "scripts" / "test.sh")]
-    command = ["env", *how, *test_sh] if how[0].startswith("CI=") else [*test_sh, *how]
+    command = ["env", *how, *test_sh] if how and how[0].startswith("CI=") else [*test_sh, *how]
     result = run(command, path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "run\n       `sudo apt-get install chromium chromium-driver`" in result.stderr

@@ -36,10 +36,10 @@ def _missing() -> str | None:
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return f"selenium is not installed ({INSTALL}; or bash scripts/test.sh --with-browser)"
+        return f"selenium is not installed ({INSTALL}; or bash scripts/test.sh)"
     for path in (CHROMIUM, CHROMEDRIVER):
         if not os.access(path, os.X_OK):
-            return f"{path} is missing ({INSTALL}; or bash scripts/test.sh --with-browser)"
+            return f"{path} is missing ({INSTALL}; or bash scripts/test.sh)"
     return None
 
 

@@ -294,3 +294,14 @@ def test_test_sh_without_torch_reports_the_skipped_tests(tmp_path: Path) -> None
     result = _run_test_sh(tmp_path, "--without-torch")
     assert "PyTorch: not installed (--without-torch)" in result.stdout, result.stdout
     assert f"==> Tests: python -m pytest -rs {tmp_path / 'empty'}" in result.stdout
+
+
+@pytest.mark.skipif(
+    Path(sys.prefix).resolve() != (ROOT / ".venv").resolve(),
+    reason="runs scripts/test.sh for real, which is quick only inside the .venv it manages",
+)
+def test_test_sh_without_browser_reports_the_skipped_tests(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="would download PyTorch; the default installs it")
+    result = _run_test_sh(tmp_path, "--without-browser")
+    assert "==> Browser: not set up (--without-browser)" in result.stdout, result.stdout
+    assert f"==> Tests: python -m pytest -rs {tmp_path / 'empty'}" in result.stdout
