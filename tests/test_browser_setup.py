@@ -39,7 +39,9 @@ def run(args: list[str], path: str | None = None) -> subprocess.CompletedProcess
                           stdin=subprocess.DEVNULL, timeout=120)
 
 
-@pytest.mark.parametrize("how", [[], ["--with-browser"], ["CI=true"]], ids=["default", "option", "ci"])
+@pytest.mark.parametrize(
+    "how", [[], ["--with-browser"], ["CI=true"]], ids=["default", "option", "ci"]
+)
 def test_a_missing_browser_stops_with_the_install_command(tmp_path, how):
     sandbox = tmp_path / "repo"
     shutil.copytree(ROOT / "scripts", sandbox / "scripts")
