@@ -71,7 +71,17 @@ def chain_rules(op: Op) -> ArrayRules:
 
 
 def _sum_left_to_right(xs: Positions) -> np.ndarray:
-    return np.add.accumulate(xs[:], axis=0)[-1]
+    terms = xs[:]
+    rows = terms.reshape(len(terms), -1)  # one row per position
+    if len(rows) < rows.shape[1]:
+        # Wide rows (many nodes, few inputs each): adding them in one at a time is several times
+        # quicker than accumulate along the first axis; the same sums, in the same order.
+        total = rows[0].copy()
+        for row in rows[1:]:
+            total += row
+    else:
+        total = np.add.accumulate(rows, axis=0)[-1]
+    return total.reshape(terms.shape[1:])
 
 
 def _ones(xs: Positions, out: np.ndarray) -> tuple[np.ndarray]:

@@ -59,8 +59,13 @@ def gather(run: Run, unbatched: np.ndarray, batched: np.ndarray) -> np.ndarray:
         rows = store[run.first:run.first + run.index.size]
         return rows.reshape(positions, -1, store.shape[1])
     if run.shared:
-        return store[run.index][:, None, :]
-    return store[run.index]
+        return take(store, run.index)[:, None, :]
+    return take(store, run.index)
+
+
+def take(store: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``store[index]``: rows of a store, several times faster than indexing with an array."""
+    return np.take(store, index, axis=0)
 
 
 def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
@@ -75,7 +80,7 @@ def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
         args = [
             (batched if run.batched else unbatched)[run.first:run.first + run.size]
             if run.first is not None
-            else (batched if run.batched else unbatched)[run.flat]
+            else take(batched if run.batched else unbatched, run.flat)
             for run in group.runs
         ]
         out = rules.forward(*args)
@@ -221,7 +226,7 @@ class Scatter:
         if self.first is not None:
             grads[self.first:self.first + self.size] += contribution
         elif self.inverse is None:
-            grads[self.slots] += contribution
+            _add_at_unique(grads, self.slots, contribution)
         else:
             self.add(grads, contribution[None])
 
@@ -236,7 +241,7 @@ class Scatter:
         if self.first is not None:
             grads[self.first:self.first + len(flat)] += flat
         elif self.inverse is None:
-            grads[self.slots] += flat
+            _add_at_unique(grads, self.slots, flat)
         elif columns == 1:
             grads[self.slots, 0] += np.bincount(
                 self.inverse, weights=flat[:, 0], minlength=len(self.slots)
@@ -244,6 +249,15 @@ class Scatter:
         else:
             assert self.starts is not None  # set whenever rows repeat
             grads[self.slots] += np.add.reduceat(flat[self.order], self.starts, axis=0)
+
+
+def _add_at_unique(grads: np.ndarray, slots: np.ndarray, rows: np.ndarray) -> None:
+    """``grads[slots] += rows`` for slots that are all different."""
+    if grads.shape[1] == 1 and rows.shape[1] == 1:  # the same on one column, twice as fast
+        column = grads[:, 0]
+        column[slots] += rows[:, 0]
+    else:
+        grads[slots] += rows
 
 
 def _scatter_plan(run: Run, low: int, high: int) -> Scatter:
