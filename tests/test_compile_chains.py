@@ -66,6 +66,8 @@ def test_lecture_style_graphs_replay_bit_for_bit(seed):
     assert not disagreements("grad", compiled, eager)
     assert tape.kernel_count < 15  # one per op and level, not one per addition
     assert "additions" in tape.source()
+    # Each neuron's products are read as one slice, node by node (the bias apart).
+    assert "node by node" in tape.source()
 
 
 @pytest.mark.parametrize("edge", EDGES, ids=repr)

@@ -28,6 +28,9 @@ class Run:
     index: np.ndarray  # the parents' slots: (positions,) if shared, else (positions, nodes)
     first: int | None  # index is first, first + 1, ... in order: read a slice, not a gather
     inputs_only: bool = False  # every parent is an input of the batch (gradients optional)
+    # index.T is by_node, by_node + 1, ... in order (each node's inputs one after another): a
+    # slice read node by node
+    by_node: int | None = None
     scatters: dict[tuple[int, int], Scatter] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,6 +61,9 @@ def gather(run: Run, unbatched: np.ndarray, batched: np.ndarray) -> np.ndarray:
     if run.first is not None:
         rows = store[run.first:run.first + run.index.size]
         return rows.reshape(positions, -1, store.shape[1])
+    if run.by_node is not None:
+        rows = store[run.by_node:run.by_node + run.size]
+        return rows.reshape(-1, positions, store.shape[1]).transpose(1, 0, 2)
     if run.shared:
         return take(store, run.index)[:, None, :]
     return take(store, run.index)
@@ -210,8 +216,14 @@ class Scatter:
         self.first: int | None = None
         self.slots = flat
         self.inverse = self.order = self.starts = None
+        self.by_node: int | None = None  # as Run.by_node
         if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
             self.first = int(flat[0])
+            return
+        node_by_node = index.T.ravel()
+        start = node_by_node[0]
+        if index.ndim == 2 and np.array_equal(node_by_node, np.arange(start, start + flat.size)):
+            self.by_node = int(start)
             return
         slots, inverse = np.unique(flat, return_inverse=True)
         if len(slots) < flat.size:
@@ -237,13 +249,19 @@ class Scatter:
         shape = self.shape + (columns,)
         if contribution.shape != shape:
             contribution = np.broadcast_to(contribution, shape)
+        if self.by_node is not None:
+            positions, nodes = self.shape
+            rows = grads[self.by_node:self.by_node + self.size].reshape(nodes, positions, columns)
+            rows += contribution.transpose(1, 0, 2)
+            return
         flat = contribution.reshape(-1, columns)
         if self.first is not None:
             grads[self.first:self.first + len(flat)] += flat
         elif self.inverse is None:
             _add_at_unique(grads, self.slots, flat)
         elif columns == 1:
-            grads[self.slots, 0] += np.bincount(
+            column = grads[:, 0]  # a 1-D view: adding at many slots is twice as fast
+            column[self.slots] += np.bincount(
                 self.inverse, weights=flat[:, 0], minlength=len(self.slots)
             )
         else:

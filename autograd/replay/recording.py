@@ -364,6 +364,19 @@ def _runs(
     pos_batched = batched[parents[:, 0]]
     pos_shared = np.all(parents == parents[:, :1], axis=1)
     runs = []
+
+    def add_run(start: int, stop: int) -> None:
+        shared = bool(pos_shared[start])
+        index = parent_slots[start:stop, 0] if shared else parent_slots[start:stop]
+        flat = index.ravel()
+        first = int(flat[0]) if _consecutive(flat) else None
+        by_node = None
+        if first is None and not shared and _consecutive(index.T.ravel()):
+            by_node = int(index[0, 0])
+        in_batch = bool(pos_batched[start])
+        inputs_only = in_batch and int(flat.max()) < input_count  # the inputs take slots 0, 1..
+        runs.append(Run(start, stop, in_batch, shared, index, first, inputs_only, by_node))
+
     start = 0
     for position in range(1, width + 1):
         if (
@@ -372,17 +385,24 @@ def _runs(
             and pos_shared[position] == pos_shared[start]
         ):
             continue
-        shared = bool(pos_shared[start])
-        index = parent_slots[start:position, 0] if shared else parent_slots[start:position]
-        flat = index.ravel()
-        first = None
-        if np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
-            first = int(flat[0])
-        in_batch = bool(pos_batched[start])
-        inputs_only = in_batch and int(flat.max()) < input_count  # the inputs take slots 0, 1..
-        runs.append(Run(start, position, in_batch, shared, index, first, inputs_only))
+        # A neuron's sum, b + w1*x1 + w2*x2 + ...: its products were made one after another, so
+        # past the first input (the bias) its inputs are one slice of the store, read node by
+        # node. The first input then goes into a run of its own, and the rest reads that slice.
+        if (
+            rules.variadic and position - start > 2 and not pos_shared[start]
+            and not _consecutive(parent_slots[start:position].T.ravel())
+            and _consecutive(parent_slots[start + 1:position].T.ravel())
+        ):
+            add_run(start, start + 1)
+            start += 1
+        add_run(start, position)
         start = position
     return runs
+
+
+def _consecutive(flat: np.ndarray) -> bool:
+    """Whether the slots are s, s + 1, s + 2, ...: a slice of the store."""
+    return bool(np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)))
 
 
 def _leaves(nodes: list[Value], indices: list[int], slots: np.ndarray) -> Leaves:
