@@ -248,17 +248,45 @@ def _levels(graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
     # `parents` holds the inputs of the nodes kept, one after another; joined nodes and leaves
     # have none, and a node of a variadic op may have none.
     some = made[graph.widths[made] > 0]
-    firsts = graph.starts[some]
     has_inputs = len(graph.input_indices) > 0
+    by_width = _inputs_by_width(graph, some)
     for _ in range(ROUNDS):
-        highest = np.maximum.reduceat(level[graph.parents], firsts) if len(some) else firsts
-        if has_inputs and len(some):
-            batched[some] = np.logical_or.reduceat(batched[graph.parents], firsts)
-        if np.array_equal(level[some], highest + 1):
+        changed = False
+        for nodes, inputs in by_width:
+            highest = _across(np.maximum, level, inputs)
+            if has_inputs:
+                batched[nodes] = _across(np.logical_or, batched, inputs)
+            if not np.array_equal(level[nodes], highest + 1):
+                level[nodes] = highest + 1
+                changed = True
+        if not changed:
             return level, batched
-        level[some] = highest + 1
     _levels_one_by_one(graph, made, level, batched)
     return level, batched
+
+
+def _inputs_by_width(graph: _Graph, nodes: np.ndarray) -> list[tuple[np.ndarray, list]]:
+    """The nodes by number of inputs w: (those nodes, their inputs) where the inputs are one
+    array per position (w arrays), or for a few nodes of many inputs one (nodes, w) array."""
+    found = []
+    widths = graph.widths[nodes]
+    for width in np.unique(widths).tolist():
+        chosen = nodes[widths == width]
+        inputs = graph.parents[graph.starts[chosen][:, None] + np.arange(width)]
+        found.append((chosen, list(inputs.T) if len(chosen) >= width else [inputs]))
+    return found
+
+
+def _across(combine: np.ufunc, numbers: np.ndarray, inputs: list) -> np.ndarray:
+    """``combine`` (maximum, or) of each node's inputs' numbers, as _inputs_by_width gives them:
+    position by position (a few operations on long arrays, far quicker than reduceat over
+    short segments), or along the rows of one array."""
+    if len(inputs) == 1 and inputs[0].ndim == 2:
+        return combine.reduce(numbers[inputs[0]], axis=1)
+    result = numbers[inputs[0]]
+    for position in inputs[1:]:
+        result = combine(result, numbers[position])
+    return result
 
 
 def _levels_one_by_one(
