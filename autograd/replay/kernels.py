@@ -221,9 +221,10 @@ class Scatter:
             self.first = int(flat[0])
             return
         node_by_node = index.T.ravel()
-        start = node_by_node[0]
-        if index.ndim == 2 and np.array_equal(node_by_node, np.arange(start, start + flat.size)):
-            self.by_node = int(start)
+        if index.ndim == 2 and flat.size and np.array_equal(
+            node_by_node, np.arange(node_by_node[0], node_by_node[0] + flat.size)
+        ):
+            self.by_node = int(node_by_node[0])
             return
         slots, inverse = np.unique(flat, return_inverse=True)
         if len(slots) < flat.size:

@@ -235,9 +235,10 @@ ROUNDS = 64  # rounds of NumPy before a deeper graph is finished node by node
 def _levels(graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
     """Each node's level (0 for leaves), and whether it depends on the inputs (is batched).
 
-    By rounds: every node takes 1 + the highest level among its inputs, all at once, until
-    nothing changes, which takes as many rounds as the graph is deep. Past ROUNDS (a long chain
-    of ops, one node per level) the levels are found node by node in Python instead.
+    By rounds: every node takes 1 + the highest level among its inputs (the nodes of as many
+    inputs together: a few operations on long arrays), until nothing changes, which takes at
+    most as many rounds as the graph is deep. Past ROUNDS (a long chain of ops, one node per
+    level) the levels are found node by node in Python instead.
     """
     count = len(graph.nodes)
     made = np.flatnonzero((graph.codes >= 0) & ~graph.joined)
