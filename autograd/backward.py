@@ -35,19 +35,28 @@ def topological_order(*roots: Value) -> list[Value]:
     seen = set(roots)
     nodes = list(dict.fromkeys(roots))
     pending = nodes[:]
+    mark, listed, visit = seen.add, nodes.append, pending.append
     while pending:  # every parent of every node, with no recursion; read as _collect's walk
         node = pending.pop()
         first = node._in0
-        if first is None:
+        if first is None:  # a leaf
             continue
+        if first.__class__ is tuple:  # three or more inputs
+            for parent in first:
+                if parent not in seen:
+                    mark(parent)
+                    listed(parent)
+                    visit(parent)
+            continue
+        if first not in seen:
+            mark(first)
+            listed(first)
+            visit(first)
         second = node._in1
-        inputs = first if first.__class__ is tuple else (first,) if second is None else (
-            first, second)
-        for parent in inputs:
-            if parent not in seen:
-                seen.add(parent)
-                nodes.append(parent)
-                pending.append(parent)
+        if second is not None and second not in seen:
+            mark(second)
+            listed(second)
+            visit(second)
     nodes.sort(key=_creation_order)  # creation order is topological: inputs exist first
     return nodes
 

@@ -66,6 +66,8 @@ def test_lecture_style_graphs_replay_bit_for_bit(seed):
     assert not disagreements("grad", compiled, eager)
     assert tape.kernel_count < 15  # one per op and level, not one per addition
     assert "additions" in tape.source()
+    # Each neuron's products are read as one slice, node by node (the bias apart).
+    assert "node by node" in tape.source()
 
 
 @pytest.mark.parametrize("edge", EDGES, ids=repr)
@@ -174,3 +176,38 @@ def test_print_shows_one_line_per_kernel():
     assert "relu(" in lines[-1] and "1 node" in lines[-1]
     assert "a chain of 2 additions" in lines[1]
     assert repr(tape) in text and tape.source() in text
+
+
+
+@pytest.mark.parametrize("edge", [None, 0.0, -0.0, math.inf, math.nan], ids=repr)
+def test_batched_neurons_read_their_products_node_by_node(edge):
+    """A neuron's products, one slice of the batched store read node by node, bias apart."""
+    rng = random.Random(3)
+    weights = [[rng.uniform(-1, 1) for _ in range(4)] for _ in range(5)]
+    biases = [rng.uniform(-1, 1) for _ in range(5)]
+    batch = np.array([[rng.uniform(-2, 2) for _ in range(4)] for _ in range(7)])
+    if edge is not None:
+        batch[::2, 1] = edge
+
+    def params():
+        return [[Value(v) for v in row] for row in weights], [Value(v) for v in biases]
+
+    def grads(w, b):
+        return [p.grad for row in w for p in row] + [p.grad for p in b]
+
+    w, b = params()
+    x = [Value(0.0) for _ in range(4)]
+    tape = autograd.compile(lecture_net((w, b), [x]), inputs=x)
+    assert "node by node" in tape.source()
+    values = tape.run(batch)
+    eager_w, eager_b = params()
+    eager_values, eager_input_grads = [], []
+    for row in batch:  # one sample at a time; the parameters' gradients add up
+        xs = [Value(float(v)) for v in row]
+        out = lecture_net((eager_w, eager_b), [xs])
+        out.backward()
+        eager_values.append(out.data)
+        eager_input_grads.append([v.grad for v in xs])
+    assert_same_bits(values.tolist(), eager_values)
+    assert not disagreements("grad", grads(w, b), grads(eager_w, eager_b))
+    assert not disagreements("input grad", tape.input_grads, eager_input_grads)

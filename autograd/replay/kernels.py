@@ -28,6 +28,9 @@ class Run:
     index: np.ndarray  # the parents' slots: (positions,) if shared, else (positions, nodes)
     first: int | None  # index is first, first + 1, ... in order: read a slice, not a gather
     inputs_only: bool = False  # every parent is an input of the batch (gradients optional)
+    # index.T is by_node, by_node + 1, ... in order (each node's inputs one after another): a
+    # slice read node by node
+    by_node: int | None = None
     scatters: dict[tuple[int, int], Scatter] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,9 +61,17 @@ def gather(run: Run, unbatched: np.ndarray, batched: np.ndarray) -> np.ndarray:
     if run.first is not None:
         rows = store[run.first:run.first + run.index.size]
         return rows.reshape(positions, -1, store.shape[1])
+    if run.by_node is not None:
+        rows = store[run.by_node:run.by_node + run.size]
+        return rows.reshape(-1, positions, store.shape[1]).transpose(1, 0, 2)
     if run.shared:
-        return store[run.index][:, None, :]
-    return store[run.index]
+        return take(store, run.index)[:, None, :]
+    return take(store, run.index)
+
+
+def take(store: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``store[index]``: rows of a store, several times faster than indexing with an array."""
+    return np.take(store, index, axis=0)
 
 
 def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
@@ -75,7 +86,7 @@ def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
         args = [
             (batched if run.batched else unbatched)[run.first:run.first + run.size]
             if run.first is not None
-            else (batched if run.batched else unbatched)[run.flat]
+            else take(batched if run.batched else unbatched, run.flat)
             for run in group.runs
         ]
         out = rules.forward(*args)
@@ -205,8 +216,15 @@ class Scatter:
         self.first: int | None = None
         self.slots = flat
         self.inverse = self.order = self.starts = None
+        self.by_node: int | None = None  # as Run.by_node
         if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
             self.first = int(flat[0])
+            return
+        node_by_node = index.T.ravel()
+        if index.ndim == 2 and flat.size and np.array_equal(
+            node_by_node, np.arange(node_by_node[0], node_by_node[0] + flat.size)
+        ):
+            self.by_node = int(node_by_node[0])
             return
         slots, inverse = np.unique(flat, return_inverse=True)
         if len(slots) < flat.size:
@@ -221,7 +239,7 @@ class Scatter:
         if self.first is not None:
             grads[self.first:self.first + self.size] += contribution
         elif self.inverse is None:
-            grads[self.slots] += contribution
+            _add_at_unique(grads, self.slots, contribution)
         else:
             self.add(grads, contribution[None])
 
@@ -232,18 +250,33 @@ class Scatter:
         shape = self.shape + (columns,)
         if contribution.shape != shape:
             contribution = np.broadcast_to(contribution, shape)
+        if self.by_node is not None:
+            positions, nodes = self.shape
+            rows = grads[self.by_node:self.by_node + self.size].reshape(nodes, positions, columns)
+            rows += contribution.transpose(1, 0, 2)
+            return
         flat = contribution.reshape(-1, columns)
         if self.first is not None:
             grads[self.first:self.first + len(flat)] += flat
         elif self.inverse is None:
-            grads[self.slots] += flat
+            _add_at_unique(grads, self.slots, flat)
         elif columns == 1:
-            grads[self.slots, 0] += np.bincount(
+            column = grads[:, 0]  # a 1-D view: adding at many slots is twice as fast
+            column[self.slots] += np.bincount(
                 self.inverse, weights=flat[:, 0], minlength=len(self.slots)
             )
         else:
             assert self.starts is not None  # set whenever rows repeat
             grads[self.slots] += np.add.reduceat(flat[self.order], self.starts, axis=0)
+
+
+def _add_at_unique(grads: np.ndarray, slots: np.ndarray, rows: np.ndarray) -> None:
+    """``grads[slots] += rows`` for slots that are all different."""
+    if grads.shape[1] == 1 and rows.shape[1] == 1:  # the same on one column, twice as fast
+        column = grads[:, 0]
+        column[slots] += rows[:, 0]
+    else:
+        grads[slots] += rows
 
 
 def _scatter_plan(run: Run, low: int, high: int) -> Scatter:

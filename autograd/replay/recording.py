@@ -17,7 +17,6 @@ import sys
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from operator import attrgetter
 
 import numpy as np
@@ -114,7 +113,34 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
     )
 
 
-_parents_of = attrgetter("parents")
+def _all_inputs(nodes: list[Value]) -> tuple[list[Value], list[int]]:
+    """Every node's inputs, one node after another, and how many each node has.
+
+    The plain rule: ``node.parents`` for every node. Written out below for speed, reading the
+    slots behind that property (value.py: ``_in0``, ``_in1``, or a tuple in ``_in0``) without
+    making a tuple per node, as backward.topological_order does.
+    """
+    inputs: list[Value] = []
+    widths: list[int] = []
+    add_one, add_all, add_width = inputs.append, inputs.extend, widths.append
+    for node in nodes:
+        first = node._in0
+        if first is None:  # a leaf
+            add_width(0)
+        elif first.__class__ is tuple:  # three or more inputs
+            add_all(first)
+            add_width(len(first))
+        else:
+            add_one(first)
+            second = node._in1
+            if second is None:
+                add_width(1)
+            else:
+                add_one(second)
+                add_width(2)
+    return inputs, widths
+
+
 _rule_of = attrgetter("rule")
 
 
@@ -138,12 +164,9 @@ class _Graph:
         nodes = topological_order(*outputs, *inputs)
         count = len(nodes)
         index = dict(zip(nodes, range(count)))
-        parent_tuples = list(map(_parents_of, nodes))
-        self.widths = np.fromiter(map(len, parent_tuples), np.intp, count)
-        self.parents = np.fromiter(
-            map(index.__getitem__, chain.from_iterable(parent_tuples)), np.intp,
-            int(self.widths.sum()),
-        )
+        inputs_of, widths = _all_inputs(nodes)
+        self.widths = np.array(widths, dtype=np.intp)
+        self.parents = np.fromiter(map(index.__getitem__, inputs_of), np.intp, len(inputs_of))
         self.starts = np.cumsum(self.widths) - self.widths
         rules = list(map(_rule_of, nodes))
         self.ops: list[Op] = [op for op in dict.fromkeys(rules) if op is not None]
@@ -212,9 +235,10 @@ ROUNDS = 64  # rounds of NumPy before a deeper graph is finished node by node
 def _levels(graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
     """Each node's level (0 for leaves), and whether it depends on the inputs (is batched).
 
-    By rounds: every node takes 1 + the highest level among its inputs, all at once, until
-    nothing changes, which takes as many rounds as the graph is deep. Past ROUNDS (a long chain
-    of ops, one node per level) the levels are found node by node in Python instead.
+    By rounds: every node takes 1 + the highest level among its inputs (the nodes of as many
+    inputs together: a few operations on long arrays), until nothing changes, which takes at
+    most as many rounds as the graph is deep. Past ROUNDS (a long chain of ops, one node per
+    level) the levels are found node by node in Python instead.
     """
     count = len(graph.nodes)
     made = np.flatnonzero((graph.codes >= 0) & ~graph.joined)
@@ -225,17 +249,45 @@ def _levels(graph: _Graph) -> tuple[np.ndarray, np.ndarray]:
     # `parents` holds the inputs of the nodes kept, one after another; joined nodes and leaves
     # have none, and a node of a variadic op may have none.
     some = made[graph.widths[made] > 0]
-    firsts = graph.starts[some]
     has_inputs = len(graph.input_indices) > 0
+    by_width = _inputs_by_width(graph, some)
     for _ in range(ROUNDS):
-        highest = np.maximum.reduceat(level[graph.parents], firsts) if len(some) else firsts
-        if has_inputs and len(some):
-            batched[some] = np.logical_or.reduceat(batched[graph.parents], firsts)
-        if np.array_equal(level[some], highest + 1):
+        changed = False
+        for nodes, inputs in by_width:
+            highest = _across(np.maximum, level, inputs)
+            if has_inputs:
+                batched[nodes] = _across(np.logical_or, batched, inputs)
+            if not np.array_equal(level[nodes], highest + 1):
+                level[nodes] = highest + 1
+                changed = True
+        if not changed:
             return level, batched
-        level[some] = highest + 1
     _levels_one_by_one(graph, made, level, batched)
     return level, batched
+
+
+def _inputs_by_width(graph: _Graph, nodes: np.ndarray) -> list[tuple[np.ndarray, list]]:
+    """The nodes by number of inputs w: (those nodes, their inputs) where the inputs are one
+    array per position (w arrays), or for a few nodes of many inputs one (nodes, w) array."""
+    found = []
+    widths = graph.widths[nodes]
+    for width in np.unique(widths).tolist():
+        chosen = nodes[widths == width]
+        inputs = graph.parents[graph.starts[chosen][:, None] + np.arange(width)]
+        found.append((chosen, list(inputs.T) if len(chosen) >= width else [inputs]))
+    return found
+
+
+def _across(combine: np.ufunc, numbers: np.ndarray, inputs: list) -> np.ndarray:
+    """``combine`` (maximum, or) of each node's inputs' numbers, as _inputs_by_width gives them:
+    position by position (a few operations on long arrays, far quicker than reduceat over
+    short segments), or along the rows of one array."""
+    if len(inputs) == 1 and inputs[0].ndim == 2:
+        return combine.reduce(numbers[inputs[0]], axis=1)
+    result = numbers[inputs[0]]
+    for position in inputs[1:]:
+        result = combine(result, numbers[position])
+    return result
 
 
 def _levels_one_by_one(
@@ -341,6 +393,19 @@ def _runs(
     pos_batched = batched[parents[:, 0]]
     pos_shared = np.all(parents == parents[:, :1], axis=1)
     runs = []
+
+    def add_run(start: int, stop: int) -> None:
+        shared = bool(pos_shared[start])
+        index = parent_slots[start:stop, 0] if shared else parent_slots[start:stop]
+        flat = index.ravel()
+        first = int(flat[0]) if _consecutive(flat) else None
+        by_node = None
+        if first is None and not shared and _consecutive(index.T.ravel()):
+            by_node = int(index[0, 0])
+        in_batch = bool(pos_batched[start])
+        inputs_only = in_batch and int(flat.max()) < input_count  # the inputs take slots 0, 1..
+        runs.append(Run(start, stop, in_batch, shared, index, first, inputs_only, by_node))
+
     start = 0
     for position in range(1, width + 1):
         if (
@@ -349,17 +414,24 @@ def _runs(
             and pos_shared[position] == pos_shared[start]
         ):
             continue
-        shared = bool(pos_shared[start])
-        index = parent_slots[start:position, 0] if shared else parent_slots[start:position]
-        flat = index.ravel()
-        first = None
-        if np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
-            first = int(flat[0])
-        in_batch = bool(pos_batched[start])
-        inputs_only = in_batch and int(flat.max()) < input_count  # the inputs take slots 0, 1..
-        runs.append(Run(start, position, in_batch, shared, index, first, inputs_only))
+        # A neuron's sum, b + w1*x1 + w2*x2 + ...: its products were made one after another, so
+        # past the first input (the bias) its inputs are one slice of the store, read node by
+        # node. The first input then goes into a run of its own, and the rest reads that slice.
+        if (
+            rules.variadic and position - start > 2 and not pos_shared[start]
+            and not _consecutive(parent_slots[start:position].T.ravel())
+            and _consecutive(parent_slots[start + 1:position].T.ravel())
+        ):
+            add_run(start, start + 1)
+            start += 1
+        add_run(start, position)
         start = position
     return runs
+
+
+def _consecutive(flat: np.ndarray) -> bool:
+    """Whether the slots are s, s + 1, s + 2, ...: a slice of the store."""
+    return bool(np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)))
 
 
 def _leaves(nodes: list[Value], indices: list[int], slots: np.ndarray) -> Leaves:

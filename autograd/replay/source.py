@@ -67,6 +67,8 @@ def _operand(run: Run, nodes: int) -> str:
     positions = run.stop - run.start
     if run.first is not None:
         text = _slice(run.batched, run.first, run.first + run.size)
+    elif run.by_node is not None:
+        text = _slice(run.batched, run.by_node, run.by_node + run.size) + " node by node"
     else:
         indices = run.flat[:SHOWN_INDICES].tolist()
         more = ", …" if run.size > SHOWN_INDICES else ""
