@@ -71,13 +71,19 @@ def _release_what_only_a_tracer_keeps(interrupter: _Interrupter) -> None:
     way out, after the body and before ``__exit__``: a KeyboardInterrupt raised there skips
     ``__exit__``. A real Ctrl-C is never delivered there (signals are handled at calls and
     backward jumps, and the body's last call is inside the block), so a lock left held at such
-    a line is the tracer's doing: released here, so that later tests do not wait for it. Held
-    anywhere else, it is a bug the test reports."""
+    a line is the tracer's doing: released here, so that later tests do not wait for it (the
+    pass lock, and the lock grad-mode switches count threads under). Held anywhere else, it is
+    a bug the test reports."""
     lock = autograd.backward._one_pass_at_a_time
     while lock._is_owned():
         if not interrupter.line.startswith("with "):
             raise AssertionError(f"the pass lock was left held by Ctrl-C at {interrupter.where}")
         lock.release()
+    counting = autograd.grad_mode.switched_threads._lock  # grad-mode switches count threads
+    if counting.locked():
+        if not interrupter.line.startswith("with "):
+            raise AssertionError(f"a grad-mode lock was left held by Ctrl-C at {interrupter.where}")
+        counting.release()
 
 
 def every_interruption(
