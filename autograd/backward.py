@@ -92,7 +92,7 @@ def backward(
 
 
 def _backward_pass(
-    nodes: list[Value], seeds: tuple[Any, ...], create_graph: bool
+    nodes: list[Value], seeds: tuple[tuple[Value, Any], ...], create_graph: bool
 ) -> None:
     """Propagate, then add every node's total to its ``.grad``, all at once. If anything
     raises (Ctrl-C included), every ``.grad`` is put back as it was and every node unmarked."""
@@ -250,7 +250,8 @@ def _output_weights(grad_outputs: Any, count: int) -> tuple[Any, ...]:
 
 
 def _gradient_pass(
-    nodes: list[Value], seeds: tuple[Any, ...], inputs: list[Value], create_graph: bool
+    nodes: list[Value], seeds: tuple[tuple[Value, Any], ...], inputs: list[Value],
+    create_graph: bool,
 ) -> list[Any]:
     """Propagate, read the inputs' totals (None: not in the graph), unmark every node."""
     try:
@@ -267,9 +268,10 @@ def _gradient_pass(
 
 def _start(
     roots: tuple[Value, ...], grads: tuple[Any, ...], create_graph: bool
-) -> tuple[list[Value], tuple[Any, ...]]:
-    """The list a pass fills with the graph's nodes (the roots, not yet marked) and each
-    root's upstream gradient; refuses a pass nested in one running through the same graph."""
+) -> tuple[list[Value], tuple[tuple[Value, Any], ...]]:
+    """The list a pass fills with the graph's nodes (the roots, each once, not yet marked) and
+    (root, upstream gradient) for each root as given (a root given twice counts twice);
+    refuses a pass nested in one running through the same graph."""
     for i, root in enumerate(roots):
         _check_value(root, "the output" if len(roots) == 1 else f"outputs[{i}]")
     seeds = tuple(_upstream(g, create_graph) for g in grads)
@@ -279,17 +281,18 @@ def _start(
             "a backward pass is already running through this graph: an op's rule started "
             "another pass through it; run one at a time"
         )
-    return list(dict.fromkeys(roots)), seeds
+    return list(dict.fromkeys(roots)), tuple(zip(roots, seeds))
 
 
-def _propagate(nodes: list[Value], seeds: tuple[Any, ...], create_graph: bool) -> None:
+def _propagate(
+    nodes: list[Value], seeds: tuple[tuple[Value, Any], ...], create_graph: bool
+) -> None:
     """Fill ``nodes`` (the roots) with the graph and propagate each root's seed: every node's
     total ends up in ``node._acc``. The caller unmarks the nodes, even on error."""
-    roots = nodes[:]
-    node = roots[0]
+    node = nodes[0]
     try:
         _collect(nodes)
-        for root, seed in zip(roots, seeds):
+        for root, seed in seeds:
             root._acc = _accumulate(root._acc, seed)
         if any_hooks():
             step = _step_for(create_graph)

@@ -231,6 +231,7 @@ class Tape:
                 _stage(targets, new_grads, leaf, g)
         output = output_grad = None
         if not batch:
+            assert input_grads is not None  # computed above: there is no batch
             for leaf, g in zip(inputs, input_grads[0].tolist()):  # not scaled: no batch
                 _stage(targets, new_grads, leaf, g)
             output = recording.output_refs[0]()
