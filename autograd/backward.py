@@ -7,6 +7,7 @@ gradient arriving at the node into contributions to its inputs.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from operator import add as _add
@@ -89,6 +90,16 @@ def backward(
         # In a function of its own: a `try:` line right inside the `with` would let a tracer's
         # KeyboardInterrupt skip the lock's release (CPython 3.11).
         _backward_pass(*_start((root,), (gradient,), create_graph), create_graph)
+    global _last_output
+    _last_output = weakref.ref(root)
+
+
+_last_output: weakref.ref[Value] | None = None
+
+
+def last_output() -> Value | None:
+    """The output of the most recent ``backward()`` that completed, while it is alive."""
+    return None if _last_output is None else _last_output()
 
 
 def _backward_pass(

@@ -255,3 +255,18 @@ def test_a_hand_written_node_named_like_a_declared_op_is_checked_numerically():
     assert explanation.numerical.unavailable is None
     assert explanation.numerical.agrees()
     assert explanation.gradient == autograd.grad(o, [x])[0]
+
+
+def test_explain_of_a_node_alone_takes_the_output_backward_ran_from():
+    x = Value(0.5, label="x")
+    o = (x * x + x.exp()).tanh()
+    fresh = Value(2.0) * 3  # in no graph backward has run through
+    with pytest.raises(TypeError, match="output=o"):
+        explain(fresh)
+    o.backward()
+    explanation = explain(x)
+    assert explanation.output is o
+    assert explanation.gradient == x.grad
+    assert "as backward gives" in str(explanation)
+    with pytest.raises(TypeError, match="output=o"):
+        explain(fresh)  # backward's output does not use it

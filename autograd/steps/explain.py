@@ -19,6 +19,7 @@ from numbers import Real
 from typing import Any
 
 from autograd.backward import grad as backward_grad
+from autograd.backward import last_output
 from autograd.steps.formulas import forward_formula, is_constant_formula, partial_formulas
 from autograd.steps.formulas import short_number as _short
 from autograd.steps.stepping import BackwardWalk, derivative_name, node_names
@@ -252,7 +253,8 @@ def explain(
     """Explain a gradient with the graph's own numbers. Leaves every ``.grad`` as it is.
 
     ``explain(x, output=o)``: do/dx as the sum over x's consumers of (consumer's gradient ×
-    local derivative), each term with its formula and numbers. ``explain(o, wrt=x)``: every path
+    local derivative), each term with its formula and numbers; after ``o.backward()``,
+    ``explain(x)`` takes that ``o``. ``explain(o, wrt=x)``: every path
     from o down to x, the product of the local derivatives along it, and their sum (at most
     ``max_paths`` paths are listed, the largest first, then a count of the rest). Both add a
     numerical check, the node nudged by ±``h``; ``print()`` the result, or show it in a notebook.
@@ -273,11 +275,15 @@ def explain(
             raise ValueError(f"max_paths must be a positive int, got {max_paths!r}")
         return _explain_paths(value, wrt, float(h), max_paths, precision)
     if output is None:
-        raise TypeError(
-            "explain needs to know which output's gradient to explain: explain(x, output=o) "
-            "for dL/dx as a sum over x's consumers, or explain(o, wrt=x) for the paths from o "
-            "down to x (a Value knows its inputs, not the nodes that use it)"
-        )
+        # A Value knows its inputs, not the nodes that use it: the output whose gradient is
+        # meant is the one backward() last ran from, if the value is in its graph.
+        output = last_output()
+        if output is None or (output is not value and value not in output.graph()):
+            raise TypeError(
+                "explain needs to know which output's gradient to explain: explain(x, "
+                "output=o) for dL/dx as a sum over x's consumers (after o.backward(), "
+                "explain(x) takes that o), or explain(o, wrt=x) for the paths from o down to x"
+            )
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
     return _explain_node(value, output, float(h), precision)
