@@ -86,15 +86,19 @@ class ArrayOptimizer:
     def write_back(self) -> None:
         """Put the running state into the optimizer's per-parameter state, so that its own
         ``step()`` and ``state_dict()`` carry on from here."""
-        states = self._states()
+        states = self._states(create=bool(self.state))
         for key, array in self.state.items():
             for state, number in zip(states, np.broadcast_to(array, self._order.shape).tolist()):
                 state[key] = number
 
-    def _states(self) -> list[dict[str, Any]]:
-        """The optimizer's state dict of each stepped parameter, in array order."""
+    def _states(self, create: bool = False) -> list[dict[str, Any]]:
+        """The optimizer's state dict of each stepped parameter, in array order (with
+        ``create``, made where a parameter has none yet)."""
         params, state = self.optimizer.params, self.optimizer.state
-        return [state.setdefault(params[i], {}) for i in self._order.tolist()]
+        order = self._order.tolist()
+        if create:
+            return [state.setdefault(params[i], {}) for i in order]
+        return [state.get(params[i], {}) for i in order]
 
     def _state_from_optimizer(self) -> dict[str, Any]:
         states = self._states()

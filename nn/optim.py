@@ -178,29 +178,37 @@ class Optimizer:
             written = [(p, p.data, self.state.get(p)) for p, _, _ in updates]
             for p, value, state in updates:
                 p.data = value
-                self.state[p] = state
+                if state is not None:
+                    self.state[p] = state
         except BaseException:
             self._undo(steps, written)
             raise
         return loss
 
-    def _staged_updates(self) -> list[tuple[Value, float, dict[str, Any]]]:
-        """Each parameter with a gradient, its new value and its new state; nothing written."""
+    def _staged_updates(self) -> list[tuple[Value, float, dict[str, Any] | None]]:
+        """Each parameter with a gradient, its new value and its new state (None: the group
+        keeps none); nothing written."""
         owner = type(self).__name__
-        updates = []
+        updates: list[tuple[Value, float, dict[str, Any] | None]] = []
         for group in self.param_groups:
             self._begin_step(group)
+            keeps_state = self._keeps_state(group)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+                if type(grad) is not float and (  # the usual case, checked first: quick
+                    isinstance(grad, bool) or not isinstance(grad, numbers.Real)
+                ):
                     raise TypeError(
                         f"{owner}: a parameter (data {p.data!r}) has .grad = {grad!r:.40} "
                         f"({type(grad).__name__}), not a number; nothing was updated"
                     )
-                state = dict(self.state.get(p, ()))
-                updates.append((p, self._update(p.data, grad, state, group), state))
+                if keeps_state:
+                    state = dict(self.state.get(p, ()))
+                    updates.append((p, self._update(p.data, grad, state, group), state))
+                else:
+                    updates.append((p, self._update(p.data, grad, {}, group), None))
         return updates
 
     def _undo(
@@ -217,6 +225,11 @@ class Optimizer:
         except BaseException:
             self._undo(steps, written)  # a second interrupt cut this short: finish, then pass it on
             raise
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        """Whether this group's parameters have running state (as PyTorch's SGD without
+        momentum keeps none: its ``state`` stays empty)."""
+        return True
 
     def _begin_step(self, group: dict[str, Any]) -> None:
         """What is the same for every parameter of a group in this step, computed once (bias
@@ -342,6 +355,9 @@ class SGD(Optimizer):
         if checked["nesterov"] and (checked["momentum"] <= 0 or checked["dampening"] != 0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
         return checked
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        return group["momentum"] != 0
 
     def _update(
         self, value: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]

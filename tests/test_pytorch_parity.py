@@ -466,6 +466,23 @@ def test_optimizer_groups_zero_grad_closure_and_state():
     both(code)
 
 
+def test_sgd_without_momentum_keeps_no_state():
+    def code(lib):
+        params = [lib.scalar(1.0), lib.scalar(-2.0)]
+        plain = lib.optim.SGD(params, lr=0.1, weight_decay=0.01)
+        gradients_of(lib, params, [0.5, -1.0])
+        plain.step()
+        with_momentum = lib.optim.SGD(params, lr=0.1, momentum=0.9)
+        with_momentum.step()
+        return [
+            dict(plain.state_dict()["state"]),
+            sorted(with_momentum.state_dict()["state"]),
+            [p.item() for p in params],
+        ]
+
+    assert both(code)[:2] == [{}, [0, 1]]
+
+
 @row("lr_scheduler.StepLR / ExponentialLR: get_last_lr(), state_dict(), step() returns None")
 def test_lr_schedulers():
     def code(lib):
