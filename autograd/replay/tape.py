@@ -31,6 +31,7 @@ from autograd.value import Value
 
 REDUCTIONS = ("sum", "mean")
 _data_of = attrgetter("_data")  # the slot behind .data: read per leaf per run
+_grad_of = attrgetter("grad")
 
 
 def compile(output: Value | Sequence[Value], inputs: Sequence[Value] | None = None) -> Tape:
@@ -222,18 +223,20 @@ class Tape:
         input_grads = None
         if not batch or want_inputs:
             input_grads = grads[1][:len(recording.inputs)].T.copy()
-        new_grads: dict[int, Any] = {}
-        targets: dict[int, Value] = {}
+        if not batch:
+            assert input_grads is not None  # computed above: there is no batch
+            gradients.append((inputs, input_grads[0]))  # scale is 1.0: there is no batch
+        # The leaves read, the constants and the inputs are different leaves of the graph:
+        # each gets one new .grad (its old one plus this run's; None counts as 0).
+        targets: list[Value] = []
+        new_grads: list[Any] = []
         for leaves_of_kind, values in gradients:
             if scale != 1.0:
                 values = values * scale
-            for leaf, g in zip(leaves_of_kind, values.tolist()):
-                _stage(targets, new_grads, leaf, g)
+            targets += leaves_of_kind
+            new_grads += map(_plus, map(_grad_of, leaves_of_kind), values.tolist())
         output = output_grad = None
         if not batch:
-            assert input_grads is not None  # computed above: there is no batch
-            for leaf, g in zip(inputs, input_grads[0].tolist()):  # not scaled: no batch
-                _stage(targets, new_grads, leaf, g)
             output = recording.output_refs[0]()
             if output is not None and output.rule is None:  # a leaf output got its grad above
                 output = None
@@ -312,26 +315,23 @@ class Tape:
         return inputs
 
 
-def _stage(targets: dict[int, Value], new_grads: dict[int, Any], leaf: Value, g: float) -> None:
-    """Add ``g`` to ``leaf``'s staged gradient (its .grad the first time; None counts as 0)."""
-    key = id(leaf)
-    prior = new_grads[key] if key in targets else leaf.grad
-    new_grads[key] = g if prior is None else prior + g
-    targets[key] = leaf
+def _plus(prior: Any, g: float) -> Any:
+    """A leaf's .grad plus this run's gradient; None counts as 0."""
+    return g if prior is None else prior + g
 
 
 def _commit(
-    targets: dict[int, Value], new_grads: dict[int, Any], output: Value | None,
+    targets: list[Value], new_grads: list[Any], output: Value | None,
     output_data: float, output_grad: Any, held: np.ndarray | None, held_total: Any,
 ) -> None:
     """Write the leaves' new .grad, the held gradients and the output's data and grad;
     Ctrl-C meanwhile puts every one of them back."""
-    before = {key: leaf.grad for key, leaf in targets.items()}
+    before = list(map(_grad_of, targets))
     output_before = None if output is None else (output.data, output.grad)
     held_before = None if held is None else held.copy()
     try:
-        for key, leaf in targets.items():
-            leaf.grad = new_grads[key]
+        for leaf, g in zip(targets, new_grads):
+            leaf.grad = g
         if held is not None:
             held[:] = held_total
         if output is not None:
@@ -342,12 +342,12 @@ def _commit(
 
 
 def _put_back(
-    targets: dict[int, Value], before: dict[int, Any], output: Value | None,
+    targets: list[Value], before: list[Any], output: Value | None,
     output_before: tuple[float, Any] | None, held: np.ndarray | None, held_before: Any,
 ) -> None:
     try:
-        for key, leaf in targets.items():
-            leaf.grad = before[key]
+        for leaf, prior in zip(targets, before):
+            leaf.grad = prior
         if held is not None:
             held[:] = held_before
         if output is not None and output_before is not None:
