@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd.replay.positions import Positions
+from autograd.replay.tiles import TiledRead, Tiles
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Group:
     stop: int
     width: int  # inputs per node
     runs: list[Run]
+    tiles: Tiles | None = None  # the inputs read as broadcast views (tiles.py), not gathered
 
 
 def gather(run: Run, unbatched: np.ndarray, batched: np.ndarray) -> np.ndarray:
@@ -77,6 +79,15 @@ def take(store: np.ndarray, index: np.ndarray) -> np.ndarray:
 def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
     """Compute the group's outputs into their slots; returns its inputs, for ``backward``."""
     rules = group.rules
+    store = batched if group.batched else unbatched
+    if group.tiles is not None:
+        views = [
+            tiled_view(batched if run.batched else unbatched, read)
+            for run, read in zip(group.runs, group.tiles.reads)
+        ]
+        out = rules.forward(*views)
+        np.copyto(store[group.start:group.stop].reshape(group.tiles.shape + (-1,)), out)
+        return views
     if rules.variadic:
         blocks = [gather(run, unbatched, batched) for run in group.runs]
         args: Any = Positions([run.start for run in group.runs], blocks)
@@ -90,9 +101,18 @@ def forward(group: Group, unbatched: np.ndarray, batched: np.ndarray) -> Any:
             for run in group.runs
         ]
         out = rules.forward(*args)
-    store = batched if group.batched else unbatched
     np.copyto(store[group.start:group.stop], out)
     return args
+
+
+def tiled_view(store: np.ndarray, read: TiledRead) -> np.ndarray:
+    """The read's slots of the store as a view in the group's shape (1 where it repeats),
+    samples last. ``store`` is C-contiguous: a row of it is a slot."""
+    row = store.strides[0]
+    return np.ndarray(
+        read.shape + (store.shape[1],), float, store, read.start * row,
+        tuple(stride * row for stride in read.strides) + (store.strides[1],),
+    )
 
 
 def backward(
@@ -107,6 +127,11 @@ def backward(
     rules = group.rules
     out = stores[group.batched][group.start:group.stop]
     upstream = grads[group.batched][group.start:group.stop]
+    if group.tiles is not None:
+        shape = group.tiles.shape + (out.shape[1],)
+        _backward_tiled(group, args, out.reshape(shape), upstream.reshape(shape), grads,
+                        input_grads)
+        return
     if not rules.variadic:
         backward_rules = rules.backward or (None,) * len(rules.partials)
         for run, partial, backward_rule in zip(group.runs, rules.partials, backward_rules):
@@ -137,6 +162,52 @@ def backward(
             keep_samples = run.batched or not group.batched
             contribution = contributions(piece, upstream, not run.shared, keep_samples)
             _scatter_plan(run, low, high).add(grads[run.batched], contribution)
+
+
+def _backward_tiled(
+    group: Group, args: list[np.ndarray], out: np.ndarray, upstream: np.ndarray,
+    grads: tuple[np.ndarray, np.ndarray], input_grads: bool,
+) -> None:
+    """``backward`` for a group read through tiled views: each contribution is summed over the
+    axes along which its input repeats (and over the samples for an unbatched input), then
+    added to the input's slice of the gradients."""
+    assert group.tiles is not None
+    rules = group.rules
+    backward_rules = rules.backward or (None,) * len(rules.partials)
+    for run, read, partial, backward_rule in zip(
+        group.runs, group.tiles.reads, rules.partials, backward_rules
+    ):
+        if run.inputs_only and not input_grads:
+            continue
+        target = tiled_view(grads[run.batched], read)
+        kept = [size == 1 or mine > 1 for size, mine in zip(upstream.shape, target.shape)]
+        if backward_rule is not None:
+            contribution = np.broadcast_to(backward_rule(upstream, *args, out), upstream.shape)
+            target += _sum_of_product(contribution, None, kept).reshape(target.shape)
+            continue
+        factor = partial(*args, out) if callable(partial) else partial
+        if np.ndim(factor) < upstream.ndim:  # a number: one factor for every element
+            contribution = upstream if factor == 1.0 else upstream * factor
+            target += _sum_of_product(contribution, None, kept).reshape(target.shape)
+        else:
+            target += _sum_of_product(upstream, factor, kept).reshape(target.shape)
+
+
+AXES = "abcdefgh"
+
+
+def _sum_of_product(array: np.ndarray, factor: np.ndarray | None, kept: list[bool]) -> Any:
+    """Σ of ``array * factor`` over the axes not kept (``factor`` broadcasts against ``array``,
+    size 1 where it repeats), as one einsum: no full-size product, no strided reduction."""
+    if all(kept):
+        return array if factor is None else array * factor
+    axes = AXES[:array.ndim]
+    result = "".join(axis for axis, keep in zip(axes, kept) if keep)
+    if factor is None:
+        return np.einsum(f"{axes}->{result}", array)
+    factor_axes = "".join(axis for axis, size in zip(axes, factor.shape) if size != 1)
+    factor = factor.reshape([size for size in factor.shape if size != 1])
+    return np.einsum(f"{axes},{factor_axes}->{result}", array, factor)
 
 
 def partial_blocks(result: Any, width: int) -> list[tuple[int, np.ndarray]]:

@@ -23,13 +23,17 @@ import numpy as np
 
 from autograd.backward import topological_order
 from autograd.op import Op
-from autograd.ops import add
+from autograd.ops import add, div, mul, sub
 from autograd.replay.array_rules import ArrayRules, array_rules, chain_rules, check_on_graph
 from autograd.replay.errors import CompileError
 from autograd.replay.kernels import Group, Run
+from autograd.replay.tiles import Tiles, tiles_for
 from autograd.value import Value
 
 ADD = add.op
+# Ops whose array rules are elementwise on arrays of any shape, so that they may be given
+# tiled views (tiles.py): arithmetic. A user's rules are tried on (nodes, samples) arrays only.
+ELEMENTWISE = frozenset({add.op, sub.op, mul.op, div.op})
 
 
 @dataclass
@@ -91,8 +95,10 @@ def record(outputs: Sequence[Value], inputs: Sequence[Value]) -> Recording:
         sizes[store] += len(members)
         slots[members] = np.arange(start, sizes[store])
         rules = chain_rules(op) if op is ADD and width > 2 else array_rules(op)
-        groups.append(Group(rules, level_of_group, store, start, sizes[store], width,
-                            _runs(parents, slots, is_batched, rules, len(inputs))))
+        runs = _runs(parents, slots, is_batched, rules, len(inputs))
+        tiles = _tiles(runs, len(members)) if op in ELEMENTWISE and not rules.variadic else None
+        groups.append(Group(rules, level_of_group, store, start, sizes[store], width, runs,
+                            tiles))
     # Read and written in creation order, which is mostly the order in memory: far fewer cache
     # misses than slot order over a model's 200,000 parameters.
     leaves = np.sort(read_first)
@@ -427,6 +433,13 @@ def _runs(
         add_run(start, position)
         start = position
     return runs
+
+
+def _tiles(runs: list[Run], nodes: int) -> Tiles | None:
+    """The group's reads as tiled views, where one of them would otherwise gather by index."""
+    if all(run.first is not None or run.shared for run in runs):
+        return None  # slices already
+    return tiles_for([np.broadcast_to(run.flat, (nodes,)) for run in runs])
 
 
 def _consecutive(flat: np.ndarray) -> bool:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.replay.kernels import Group, Run
+from autograd.replay.tiles import TiledRead
 
 SHOWN_INDICES = 3
+AXIS_NAMES = "ijkl"  # the axes of a tiled group, outermost first
 
 
 def tape_source(recording: Any) -> str:
@@ -37,8 +39,19 @@ def tape_source(recording: Any) -> str:
 
 
 def _expression(group: Group) -> str:
-    rules = group.rules
     operands = [_operand(run, group.stop - group.start) for run in group.runs]
+    if group.tiles is not None:
+        operands = [
+            _tiled_operand(run.batched, read) for run, read in zip(group.runs, group.tiles.reads)
+        ]
+        shape = group.tiles.shape
+        axes = ", ".join(AXIS_NAMES[:len(shape)])
+        return f"{_formula(group, operands)}  for ({axes}) in {shape}"
+    return _formula(group, operands)
+
+
+def _formula(group: Group, operands: list[str]) -> str:
+    rules = group.rules
     if rules.chain:
         return f"{' + '.join(operands)}  (added left to right)"
     if rules.variadic:
@@ -78,6 +91,16 @@ def _operand(run: Run, nodes: int) -> str:
     elif run.shared and nodes > 1:
         text += " (all)"
     return text
+
+
+def _tiled_operand(batched: bool, read: TiledRead) -> str:
+    """A tiled read as the slot each node (i, j, ...) reads: ``u[48 + 17j + k]``."""
+    terms = [str(read.start)] + [
+        f"{'' if stride == 1 else stride}{axis}"
+        for axis, size, stride in zip(AXIS_NAMES, read.shape, read.strides)
+        if size > 1 and stride != 0
+    ]
+    return f"{'b' if batched else 'u'}[{' + '.join(terms)}]"
 
 
 def _slice(batched: bool, start: int, stop: int) -> str:
