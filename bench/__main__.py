@@ -92,7 +92,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform()}
+            "system": platform.platform(), "load_average": os.getloadavg()[0]}
 
 
 def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
@@ -166,8 +166,23 @@ def moons_step(repeats: int, steps_per_block: int = STEPS_PER_BLOCK) -> dict[str
                 assert abs(loss - expected) <= 1e-9 * abs(expected), (name, loss, expected)
     medians = {name: statistics.median(t) for name, t in times.items()}
     clean = {name: statistics.median(t) for name, t in first_steps.items()}
+
+    def spread(slow: str, fast: str) -> list[float]:
+        """The lowest and highest ratio of one run's step times (runs side by side)."""
+        ratios = [a / b for a, b in zip(times[slow], times[fast])]
+        return [min(ratios), max(ratios)]
+
     return {
         "seconds": medians,
+        # micrograd's step moves most from run to run (its garbage is reference cycles, which
+        # only the collector frees): each ratio's lowest and highest over the runs
+        "ratio_spread": {
+            "nn_over_micrograd": spread("micrograd", "chainrule"),
+            "lecture_over_micrograd": spread("micrograd", "lecture"),
+            "lecture_gc_paused_over_micrograd": spread("micrograd", "lecture_gc_paused"),
+            "lecture_compiled_over_floor": spread("floor", "lecture_compiled"),
+        },
+        "micrograd_seconds_spread": [min(times["micrograd"]), max(times["micrograd"])],
         "first_step_seconds": clean,
         "first_step_speedup_over_micrograd": clean["micrograd"] / clean["chainrule"],
         "speedup_over_micrograd": medians["micrograd"] / medians["chainrule"],
@@ -264,21 +279,33 @@ def depth_and_width(length: int) -> dict[str, Any]:
 def format_table(r: dict[str, Any]) -> str:
     m, t, mem, d = r["moons_step"], r["throughput"], r["memory"], r["depth_and_width"]
     s = m["seconds"]
+
+    def runs(key: str) -> str:
+        low, high = m["ratio_spread"][key]
+        return f"(runs {low:.1f}x to {high:.1f}x)"
+
+    low, high = (seconds * 1e3 for seconds in m["micrograd_seconds_spread"])
+    load = r["machine"].get("load_average")
     lines = [
         f"machine: {r['machine']['cpu']}, {r['machine']['cores']} cores, "
-        f"Python {r['machine']['python']}; medians of {r['repeats']} runs",
+        f"Python {r['machine']['python']}"
+        + (f", load average {load:.1f} at the start" if load is not None else "")
+        + f"; medians of {r['repeats']} runs",
         "",
         "moons step (100 samples, MLP(2, [16, 16, 1]), hinge + L2, SGD): steps 2 to "
         f"{m['steps_per_block']} of runs of consecutive steps, the garbage collector running as in "
         "training",
-        f"  micrograd                              {s['micrograd'] * 1e3:9.1f} ms",
+        f"  micrograd                              {s['micrograd'] * 1e3:9.1f} ms   "
+        f"(runs {low:.0f} to {high:.0f} ms)",
         f"  chainrule, nn.MLP (fused linear nodes) {s['chainrule'] * 1e3:9.1f} ms   "
-        f"{m['speedup_over_micrograd']:5.1f}x faster than micrograd",
+        f"{m['speedup_over_micrograd']:5.1f}x faster than micrograd {runs('nn_over_micrograd')}",
         "  chainrule, lecture-style binary * and +",
         f"    in a plain loop                      {s['lecture'] * 1e3:9.1f} ms   "
-        f"{m['lecture_speedup_over_micrograd']:5.1f}x faster than micrograd",
+        f"{m['lecture_speedup_over_micrograd']:5.1f}x faster than micrograd "
+        f"{runs('lecture_over_micrograd')}",
         f"    in a loop inside autograd.gc_paused() {s['lecture_gc_paused'] * 1e3:8.1f} ms   "
-        f"{m['lecture_gc_paused_speedup_over_micrograd']:5.1f}x faster than micrograd",
+        f"{m['lecture_gc_paused_speedup_over_micrograd']:5.1f}x faster than micrograd "
+        f"{runs('lecture_gc_paused_over_micrograd')}",
         f"  floor (by hand, no graph)              {s['floor'] * 1e3:9.1f} ms   nn.MLP takes "
         f"{m['times_the_floor']:.1f}x the floor",
         f"  the first step of each run, from a clean heap: nn.MLP "
@@ -329,6 +356,9 @@ def format_compiled(r: dict[str, Any]) -> list[str]:
             f"the floor, {s['chainrule'] / s[name]:5.1f}x eager, "
             f"{s['micrograd'] / s[name]:6.0f}x micrograd"
         )
+        if name == "lecture_compiled":
+            low, high = m["ratio_spread"]["lecture_compiled_over_floor"]
+            lines.append(f"    (its ratio to the floor in each run: {low:.1f}x to {high:.1f}x)")
     lines.append(
         f"  compiling the lecture-style graph: {m['lecture_compile_seconds'] * 1e3:.0f} ms = "
         f"{m['lecture_compile_in_floor_steps']:.1f} floor steps"

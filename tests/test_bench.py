@@ -80,6 +80,10 @@ def test_quick_run_prints_progress_and_writes_json(tmp_path, capsys):
     results = json.loads(path.read_text())
     assert results["moons_step"]["lecture_compiled_speedup_over_floor"] > 0
     assert results["moons_step"]["lecture_gc_paused_speedup_over_micrograd"] > 0
+    # The lowest and highest ratio over the runs (equal with --quick's one run)
+    spread = results["moons_step"]["ratio_spread"]
+    assert all(low <= high for low, high in spread.values()) and len(spread) == 4
+    assert "(runs " in printed and "load average" in printed
     assert results["mnist_step"]["seconds_per_step"].keys() == {
         "numpy", "compiled_arrays", "compiled_per_parameter"
     }
