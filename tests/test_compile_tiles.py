@@ -13,7 +13,14 @@ from compile_recipes import disagreements
 
 import autograd
 from autograd import Value
+from autograd.replay import tiles
 from autograd.replay.tiles import tiles_for
+
+
+@pytest.fixture(autouse=True)
+def tiles_at_any_size(monkeypatch):
+    """Small graphs here: read them through tiles too (replay does from 4,096 nodes a group)."""
+    monkeypatch.setattr(tiles, "MIN_NODES", 1)
 
 
 def bits(x: float) -> bytes:
@@ -124,7 +131,14 @@ def test_tiles_in_a_batched_graph_match_eager_sample_by_sample():
         assert not disagreements("input grad", list(input_grads), [xi.grad for xi in xs])
 
 
-def test_the_lecture_moons_graph_reads_its_big_layer_through_tiles():
+def test_small_groups_gather_by_index(monkeypatch):
+    monkeypatch.setattr(tiles, "MIN_NODES", 4096)
+    assert tiles_for([np.tile(np.arange(16), 300), np.repeat(np.arange(300), 16)]) is not None
+    assert tiles_for([np.tile(np.arange(16), 100), np.repeat(np.arange(100), 16)]) is None
+
+
+def test_the_lecture_moons_graph_reads_its_big_layer_through_tiles(monkeypatch):
+    monkeypatch.setattr(tiles, "MIN_NODES", 4096)  # as replay runs it
     from bench.lecture import lecture_compiled_step
     from bench.moons_step import layer_weights, make_problem
 
