@@ -211,3 +211,37 @@ def test_batched_neurons_read_their_products_node_by_node(edge):
     assert_same_bits(values.tolist(), eager_values)
     assert not disagreements("grad", grads(w, b), grads(eager_w, eager_b))
     assert not disagreements("input grad", tape.input_grads, eager_input_grads)
+
+
+XS = (-1.0, 0.25, 2.0, -0.125, 3.0)
+
+
+def shared_start(values):
+    c = Value(0.5)
+    xs = [Value(v) for v in values]
+    return c, xs, sum((c + x * 2.0 + x * 3.0 + x).relu() for x in xs)
+
+
+def test_a_chain_whose_first_input_every_node_shares():
+    """c + x*2 + x*3 + x for many x at one level: c's gradient sums over every node."""
+    c, xs, eager = shared_start(XS)
+    eager.backward()
+    c2, xs2, loss = shared_start(XS)
+    tape = autograd.compile(loss)
+    assert "(all)" in tape.source()  # c is read once for every node of the chain
+    assert bits(tape.run()) == bits(eager.data)
+    assert c2.grad == c.grad == 3.0  # one for each x whose sum is positive
+    assert [x.grad for x in xs2] == [x.grad for x in xs]
+
+
+def test_a_shared_chain_input_in_a_batch_sums_over_nodes_and_samples():
+    batch = np.array([*XS, *(2 * v for v in XS)]).reshape(-1, 1)  # ten samples of one input
+    c, xs, loss = shared_start([0.0])
+    tape = autograd.compile(loss, inputs=xs)
+    tape.run(batch)
+    expected = 0.0
+    for v in batch.ravel():
+        c_eager, _, eager = shared_start([v])
+        eager.backward()
+        expected += c_eager.grad
+    assert c.grad == expected == 6.0

@@ -151,6 +151,9 @@ def backward(
             assert scatter is not None  # a run of this kind always has one
             scatter.add_rows(grads[run.batched], contribution)
         return
+    if rules.chain:
+        _backward_chain(group, upstream, grads, input_grads)
+        return
     blocks = partial_blocks(rules.all_partials(args, out), group.width)
     for start, block in blocks:
         stop = start + len(block)
@@ -162,6 +165,24 @@ def backward(
             keep_samples = run.batched or not group.batched
             contribution = contributions(piece, upstream, not run.shared, keep_samples)
             _scatter_plan(run, low, high).add(grads[run.batched], contribution)
+
+
+def _backward_chain(
+    group: Group, upstream: np.ndarray, grads: tuple[np.ndarray, np.ndarray], input_grads: bool
+) -> None:
+    """``backward`` for a chain of additions: every partial is 1, so each input's contribution
+    is the upstream gradient itself (summed as ``contributions`` sums it for a run read by every
+    node or every sample), with no product by ones."""
+    for run in group.runs:
+        if run.inputs_only and not input_grads:
+            continue
+        g = upstream
+        if group.batched and not run.batched and g.shape[1] > 1:
+            g = g.sum(axis=1, keepdims=True)
+        if run.shared and g.shape[0] > 1:
+            g = g.sum(axis=0, keepdims=True)
+        contribution = np.broadcast_to(g[None], (run.stop - run.start,) + g.shape)
+        _scatter_plan(run, run.start, run.stop).add(grads[run.batched], contribution)
 
 
 def _backward_tiled(
