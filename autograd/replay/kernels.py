@@ -191,7 +191,7 @@ def _backward_tiled(
 ) -> None:
     """``backward`` for a group read through tiled views: each contribution is summed over the
     axes along which its input repeats (and over the samples for an unbatched input), then
-    added to the input's slice of the gradients."""
+    added through the input's view of the gradients."""
     assert group.tiles is not None
     rules = group.rules
     backward_rules = rules.backward or (None,) * len(rules.partials)

@@ -3,10 +3,10 @@
 In a layer written the lecture's way, ``w * a`` has one node per (sample, neuron, input): the
 weight read is the layer's block of weights again for every sample, the activation read is
 each sample's activations again for every neuron. Gathering those by index copies every
-number once per node; seen as the shape (samples, neurons, inputs), each read is one slice of
-the store with a broadcast axis (size 1) where it repeats, and NumPy's broadcasting does the
-repeating. Backward then sums each contribution over its broadcast axes and adds it to the
-slice: no gather, no scatter by index.
+number once per node; seen as the shape (samples, neurons, inputs), each read is a strided view
+of the store with a broadcast axis (size 1) where it repeats, and NumPy's broadcasting does the
+repeating. Backward then sums each contribution over its broadcast axes and adds it through the
+same view of the gradients: no gather, no scatter by index.
 """
 
 from __future__ import annotations
